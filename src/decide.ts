@@ -1,0 +1,105 @@
+/**
+ * decide: the pure heart of the agent. From what the node knows — its services' health, the
+ * quorum verdict, what its peers say, which methods it can use — it computes which services
+ * this node serves, and why. No I/O and no clock: time comes in as `now`.
+ *
+ * Safety lives here:
+ * - S1: nothing is served without quorum; a bounded quorum (a lease) must still be valid.
+ * - S3: a service whose checks fail is not served.
+ * - S2: an exclusive service goes to one node (the highest healthy priority, then the lowest id),
+ *   and this node does not take one that a seen peer still says it holds.
+ */
+import type { Millis } from './core/duration.js';
+import type { NodeId, ServiceName } from './core/ids.js';
+import type { Method, ServiceConfig } from './config/types.js';
+import type { QuorumVerdict } from './cluster/quorum-chain.js';
+
+/** What a seen peer of the quorate partition says about one service (from its heartbeats). */
+export interface PeerServiceView {
+  healthy: boolean;
+  drained: boolean;
+  /** Some method in the service's `via` is usable on that peer. */
+  announceable: boolean;
+  priority: number;
+  /** The peer says it serves (announces / holds) the service now. */
+  holding: boolean;
+}
+
+export interface PeerView {
+  id: NodeId;
+  services: ReadonlyMap<ServiceName, PeerServiceView>;
+}
+
+export interface DecideInput {
+  now: Millis;
+  self: NodeId;
+  services: readonly ServiceConfig[];
+  /** Own health, per service (from the rise/fall monitor). Missing = not healthy. */
+  health: ReadonlyMap<ServiceName, boolean>;
+  drained: ReadonlySet<ServiceName>;
+  quorum: QuorumVerdict;
+  /** Seen peers of this node's partition. Empty in a cluster of one. */
+  peers: readonly PeerView[];
+  /** Methods this node can use now (bgp: a speaker is configured; arp: see the ARP issue). */
+  methods: ReadonlySet<Method>;
+}
+
+export interface ServiceDecision {
+  service: ServiceName;
+  serve: boolean;
+  /** The method to serve by, when serving. */
+  method?: Method;
+  /** Why — one short sentence an operator can act on. */
+  reason: string;
+}
+
+export function decide(input: DecideInput): ServiceDecision[] {
+  return input.services.map((service) => decideService(input, service));
+}
+
+function decideService(input: DecideInput, service: ServiceConfig): ServiceDecision {
+  const name = service.name;
+  const no = (reason: string): ServiceDecision => ({ service: name, serve: false, reason });
+
+  if (!input.quorum.quorate) return no(`no quorum (${input.quorum.reason})`);
+  if (input.quorum.validUntil !== undefined && input.now >= input.quorum.validUntil) {
+    return no('quorum lease has ended');
+  }
+  if (input.drained.has(name)) return no('drained by the operator');
+  if (input.health.get(name) !== true) return no('checks failing');
+  const method = service.via.find((m) => input.methods.has(m));
+  if (!method) return no(`no usable method among ${service.via.join(', ')}`);
+
+  if (service.mode === 'anycast') return { service: name, serve: true, method, reason: 'healthy and quorate' };
+
+  // exclusive: this node serves only if it is the placement's winner among eligible nodes …
+  const winner = exclusiveWinner(input, service);
+  if (winner !== input.self) return no(`${winner} has precedence (priority, then lowest node id)`);
+  // … and only once no seen peer still says it holds the service (handover never overlaps).
+  const holder = input.peers.find((p) => p.services.get(name)?.holding);
+  if (holder) return no(`waiting for ${holder.id} to release`);
+  return { service: name, serve: true, method, reason: 'placed here (exclusive)' };
+}
+
+/**
+ * The node an exclusive service belongs on: among eligible nodes (healthy, not drained,
+ * announceable) the highest priority, ties to the lowest node id. Without `preempt`, a
+ * current holder that is still eligible keeps it even against a higher priority.
+ */
+export function exclusiveWinner(input: DecideInput, service: ServiceConfig): NodeId {
+  const candidates: { id: NodeId; priority: number; holding: boolean }[] = [
+    { id: input.self, priority: service.priority, holding: false },
+  ];
+  for (const peer of input.peers) {
+    const view = peer.services.get(service.name);
+    if (view && view.healthy && !view.drained && view.announceable) {
+      candidates.push({ id: peer.id, priority: view.priority, holding: view.holding });
+    }
+  }
+  if (!service.preempt) {
+    const holder = candidates.find((c) => c.holding);
+    if (holder) return holder.id;
+  }
+  candidates.sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return candidates[0]!.id;
+}

@@ -1,0 +1,35 @@
+/** The agent's Prometheus metrics, on a registry of its own (no hidden globals). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+
+  readonly serviceHealthy = new Gauge({
+    name: 'quorate_service_healthy', help: '1 while all checks of the service pass', labelNames: ['service'], registers: [this.registry],
+  });
+  readonly serviceServing = new Gauge({
+    name: 'quorate_service_serving', help: '1 while this node serves (announces) the service', labelNames: ['service'], registers: [this.registry],
+  });
+  readonly quorate = new Gauge({
+    name: 'quorate_quorum', help: '1 while this node holds quorum', registers: [this.registry],
+  });
+  readonly checkDuration = new Histogram({
+    name: 'quorate_check_duration_seconds', help: 'Duration of health check probes', labelNames: ['service', 'kind', 'result'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry],
+  });
+  readonly pathsAnnounced = new Gauge({
+    name: 'quorate_bgp_paths_announced', help: 'Paths this agent originates at its speaker', registers: [this.registry],
+  });
+  readonly reconciles = new Counter({
+    name: 'quorate_bgp_reconcile_total', help: 'Reconcile operations against the speaker', labelNames: ['kind', 'result'], registers: [this.registry],
+  });
+  readonly driftRepaired = new Counter({
+    name: 'quorate_bgp_drift_repaired_total', help: 'Paths found different from the desired state at the speaker and repaired', registers: [this.registry],
+  });
+  readonly speakerRestarts = new Counter({
+    name: 'quorate_speaker_restarts_total', help: 'Times the agent restarted its own gobgpd', registers: [this.registry],
+  });
+  readonly bgpPeersEstablished = new Gauge({
+    name: 'quorate_bgp_peers_established', help: 'BGP sessions of the speaker in state ESTABLISHED', registers: [this.registry],
+  });
+}
