@@ -1,9 +1,64 @@
 import { Command } from 'commander';
+import { formatDiagnostic, loadAgentConfig, type Diagnostic } from './config/load.js';
+import { createLogger } from './observe/logger.js';
+import { Agent } from './agent.js';
 
 /** `quorate <command>`: the entry point of bin/quorate. */
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('quorate')
-    .description('Failover agent: announces a service\'s prefixes through GoBGP only while it is healthy and its node holds quorum')
-    .version('0.1.0');
+    .description("Failover agent: announces a service's prefixes through GoBGP only while it is healthy and its node holds quorum")
+    .version('0.1.0')
+    .showHelpAfterError();
+
+  program
+    .command('check')
+    .description('validate a config file; print every problem as FILE:LINE:COL: message (exit 1 on any error)')
+    .requiredOption('-c, --config <file>', 'the agent config (YAML)')
+    .action((opts: { config: string }) => {
+      const { diagnostics } = loadAgentConfig(opts.config, 'check');
+      process.exitCode = report(diagnostics) ? 1 : 0;
+      if (process.exitCode === 0) console.log(`${opts.config}: ok`);
+    });
+
+  program
+    .command('agent')
+    .description('run the agent: health-check the services and announce them while healthy and quorate')
+    .requiredOption('-c, --config <file>', 'the agent config (YAML)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .action(async (opts: { config: string; logLevel: string }) => {
+      const { config, diagnostics } = loadAgentConfig(opts.config, 'run');
+      if (report(diagnostics) || !config) {
+        process.exitCode = 1;
+        return;
+      }
+      const log = createLogger({ level: opts.logLevel });
+      const agent = new Agent(config, log);
+      let stopping: Promise<void> | undefined;
+      const stop = (signal: string) => {
+        stopping ??= agent.stop(signal).then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err: String(err) }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      try {
+        await agent.start();
+      } catch (err) {
+        log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'agent could not start');
+        await agent.stop('start failed').catch(() => undefined);
+        process.exit(1);
+      }
+    });
+
   await program.parseAsync(argv, { from: 'user' });
+}
+
+/** Prints diagnostics to stderr; true when any is an error. */
+function report(diagnostics: Diagnostic[]): boolean {
+  for (const d of diagnostics) console.error(formatDiagnostic(d));
+  return diagnostics.some((d) => d.severity === 'error');
 }

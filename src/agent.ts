@@ -1,0 +1,253 @@
+/**
+ * The agent: the only place that knows every part. It wires
+ *   checks → health → decide (pure) → desired paths → reconcileBgp → gobgpd
+ * and reports every step (logs, metrics, the status API).
+ */
+import type { Server } from 'node:http';
+import type { AgentConfig } from './config/types.js';
+import { ms, type Millis } from './core/duration.js';
+import type { ServiceName } from './core/ids.js';
+import type { PrefixKey } from './core/prefix.js';
+import { decide, type ServiceDecision } from './decide.js';
+import { runQuorumChain, type ModuleVerdict, type QuorumVerdict } from './cluster/quorum-chain.js';
+import { votingVerdict } from './cluster/voting.js';
+import { HealthMonitor, type ServiceHealthChange } from './health/monitor.js';
+import { desiredBgpPaths } from './announce/desired-bgp.js';
+import { BgpReconciler } from './announce/reconcile-bgp.js';
+import { OriginatedRecord } from './announce/originated-record.js';
+import { GobgpClient } from './gobgp/client.js';
+import { GuardedSpeaker } from './speaker/speaker.js';
+import { AgentMetrics } from './observe/metrics.js';
+import { startStatusServer } from './observe/status-server.js';
+import type { Logger } from './observe/logger.js';
+
+/** Monotonic milliseconds: decisions never depend on the wall clock. */
+const monotonicNow = (): Millis => ms(performance.now());
+
+export class Agent {
+  private readonly metrics = new AgentMetrics();
+  private readonly health: HealthMonitor;
+  private readonly drained = new Set<ServiceName>();
+  private decisions = new Map<ServiceName, ServiceDecision>();
+  private quorum: QuorumVerdict;
+  private speaker?: GuardedSpeaker;
+  private client?: GobgpClient;
+  private reconciler?: BgpReconciler;
+  private localAs?: number;
+  private statusServer?: Server;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  private unwatchPeers?: () => void;
+  private readonly peersEstablished = new Map<string, boolean>();
+
+  constructor(private readonly config: AgentConfig, private readonly log: Logger) {
+    this.health = new HealthMonitor(config.services, {
+      logger: log.child({ component: 'health' }),
+      onChange: (change) => this.onHealthChange(change),
+    });
+    this.quorum = this.evaluateQuorum();
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this;
+    log.info({ node: config.node.id, cluster: config.cluster.name, services: config.services.map((s) => s.name) }, 'quorate agent starting');
+    if (config.bgp) await this.startBgp();
+    if (config.status) {
+      this.statusServer = await startStatusServer(config.status.listen, {
+        status: () => this.status(),
+        registry: this.metrics.registry,
+        setDrained: (service, drained) => this.setDrained(service, drained),
+      });
+      log.info({ listen: `${config.status.listen.host}:${config.status.listen.port}` }, 'status API listening');
+    }
+    this.logQuorum(undefined);
+    this.health.start();
+    this.recompute('start');
+  }
+
+  private async startBgp(): Promise<void> {
+    const bgp = this.config.bgp!;
+    let target = bgp.gobgp.address;
+    if (bgp.gobgp.run) {
+      this.speaker = new GuardedSpeaker({ run: bgp.gobgp.run, apiTarget: bgp.gobgp.address, logger: this.log.child({ component: 'speaker' }) });
+      const started = await this.speaker.start();
+      target = started.target;
+      this.speaker.on('exit', (info: unknown) => void this.onSpeakerExit(info));
+      // Renewed from this event loop on purpose: if the loop stalls, renewals stop and the guard kills gobgpd.
+      const renewEvery = Math.max(10, Math.floor(bgp.gobgp.run.stallTimeout / 4));
+      this.timers.push(setInterval(() => this.speaker?.renew(), renewEvery));
+    }
+    if (!target) throw new Error('bgp.gobgp needs `run` or `address`');
+    this.client = new GobgpClient({ target, callTimeout: bgp.callTimeout, logger: this.log.child({ component: 'gobgp' }) });
+    this.localAs = await this.waitForSpeaker();
+    const configuredPrefixes = new Set<PrefixKey>(this.config.services.flatMap((s) => s.prefixes.map((p) => p.key)));
+    this.reconciler = new BgpReconciler({
+      speaker: this.client,
+      record: new OriginatedRecord(this.config.stateDir),
+      configuredPrefixes,
+      logger: this.log.child({ component: 'reconcile' }),
+      onApplied: (stats) => {
+        this.metrics.reconciles.inc({ kind: stats.kind, result: 'ok' });
+        this.metrics.driftRepaired.inc(stats.repaired);
+        this.metrics.pathsAnnounced.set(this.reconciler?.appliedPaths().size ?? 0);
+      },
+      onError: () => this.metrics.reconciles.inc({ kind: 'any', result: 'error' }),
+    });
+    // Leftovers of an earlier run (ours, per the record) go before anything is announced.
+    await this.reconciler.fullSync();
+    this.timers.push(setInterval(() => void this.reconciler?.fullSync(), bgp.reconcileInterval));
+    this.unwatchPeers = this.client.watchPeers((peer) => {
+      const established = peer.established;
+      if (this.peersEstablished.get(peer.address) === established) return;
+      this.peersEstablished.set(peer.address, established);
+      this.log.info({ peer: peer.address, asn: peer.asn, state: peer.state }, established ? 'BGP session established' : 'BGP session not established');
+      this.metrics.bgpPeersEstablished.set([...this.peersEstablished.values()].filter(Boolean).length);
+    });
+  }
+
+  /** The speaker's AS (for AS-path prepend); waits, with backoff, until gobgpd answers. */
+  private async waitForSpeaker(): Promise<number> {
+    for (let attempt = 0, delay = 100; ; attempt++, delay = Math.min(delay * 2, 2000)) {
+      try {
+        const global = await this.client!.getGlobal();
+        this.log.info({ asn: global.asn, routerId: global.routerId }, 'connected to gobgpd');
+        return global.asn;
+      } catch (err) {
+        if (this.stopping) throw err;
+        if (attempt === 0 || attempt % 10 === 0) this.log.warn({ err: String(err) }, 'gobgpd not answering yet');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async onSpeakerExit(info: unknown): Promise<void> {
+    if (this.stopping) return;
+    this.metrics.speakerRestarts.inc();
+    this.log.error({ info }, 'gobgpd exited; restarting it');
+    for (let delay = 200; !this.stopping; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.speaker!.start();
+        // Same socket path, same client: it reconnects by itself. Put the paths back at once.
+        await this.reconciler?.fullSync();
+        return;
+      } catch (err) {
+        this.log.error({ err: String(err) }, 'could not restart gobgpd');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private onHealthChange(change: ServiceHealthChange): void {
+    this.metrics.serviceHealthy.set({ service: change.service }, change.healthy ? 1 : 0);
+    this.recompute(`${change.service} ${change.healthy ? 'healthy' : 'unhealthy'}`);
+  }
+
+  setDrained(service: string, drained: boolean): boolean {
+    const names = service === 'all' ? this.config.services.map((s) => s.name) : this.config.services.filter((s) => s.name === service).map((s) => s.name);
+    if (names.length === 0) return false;
+    for (const name of names) {
+      if (drained === this.drained.has(name)) continue;
+      if (drained) this.drained.add(name);
+      else this.drained.delete(name);
+      this.log.info({ service: name }, drained ? 'service drained by the operator' : 'service undrained by the operator');
+    }
+    this.recompute(drained ? 'drain' : 'undrain');
+    return true;
+  }
+
+  /**
+   * The cluster's quorum. Peer membership arrives with the quorum issue; until then no peer
+   * is ever seen, so a cluster of one is quorate and a larger one is not (safe by default).
+   */
+  private evaluateQuorum(): QuorumVerdict {
+    const { node, cluster } = this.config;
+    const modules = cluster.quorum.map((module): { name: string; verdict: ModuleVerdict } => {
+      if (module.kind === 'voting') {
+        return { name: 'voting', verdict: votingVerdict({ self: node, members: cluster.peers, seen: new Set() }) };
+      }
+      return { name: 'server', verdict: { vote: 'QUORUMTIE', reason: 'quorum server client not available in this version' } };
+    });
+    return runQuorumChain(modules);
+  }
+
+  private logQuorum(previous: QuorumVerdict | undefined): void {
+    this.metrics.quorate.set(this.quorum.quorate ? 1 : 0);
+    if (previous?.quorate === this.quorum.quorate && previous.reason === this.quorum.reason) return;
+    const trail = this.quorum.trail.map((t) => `${t.module}=${t.verdict.vote} (${t.verdict.reason})`);
+    this.log[this.quorum.quorate ? 'info' : 'warn']({ quorate: this.quorum.quorate, trail }, this.quorum.quorate ? `quorum held: ${this.quorum.reason}` : `no quorum: ${this.quorum.reason}`);
+  }
+
+  /** Runs the pure decision and hands the result to the reconcilers. Cheap; called on every change. */
+  private recompute(cause: string): void {
+    if (this.stopping) return;
+    const health = new Map(this.config.services.map((s) => [s.name, this.health.isHealthy(s.name)]));
+    const decisions = decide({
+      now: monotonicNow(),
+      self: this.config.node.id,
+      services: this.config.services,
+      health,
+      drained: this.drained,
+      quorum: this.quorum,
+      peers: [],
+      methods: new Set(this.reconciler ? ['bgp' as const] : []),
+    });
+    for (const d of decisions) {
+      const before = this.decisions.get(d.service);
+      this.metrics.serviceServing.set({ service: d.service }, d.serve ? 1 : 0);
+      if (before && before.serve === d.serve && before.reason === d.reason) continue;
+      if (before || d.serve) {
+        this.log.info({ service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause }, d.serve ? `announcing ${d.service}` : `withdrawing ${d.service}: ${d.reason}`);
+      }
+    }
+    this.decisions = new Map(decisions.map((d) => [d.service, d]));
+    if (this.reconciler && this.config.bgp && this.localAs !== undefined) {
+      void this.reconciler.setDesired(desiredBgpPaths(decisions, this.config.services, this.config.bgp, this.localAs));
+    }
+  }
+
+  status(): unknown {
+    return {
+      node: this.config.node.id,
+      cluster: this.config.cluster.name,
+      quorum: { quorate: this.quorum.quorate, reason: this.quorum.reason, trail: this.quorum.trail },
+      services: this.config.services.map((s) => ({
+        name: s.name,
+        mode: s.mode,
+        prefixes: s.prefixes.map((p) => p.key),
+        healthy: this.health.isHealthy(s.name),
+        drained: this.drained.has(s.name),
+        serving: this.decisions.get(s.name)?.serve ?? false,
+        reason: this.decisions.get(s.name)?.reason,
+      })),
+      health: this.health.snapshot(),
+      bgp: this.reconciler
+        ? {
+            speaker: this.speaker ? 'run' : 'external',
+            inSync: this.reconciler.healthy,
+            announced: [...this.reconciler.appliedPaths().keys()],
+            peers: Object.fromEntries(this.peersEstablished),
+          }
+        : undefined,
+    };
+  }
+
+  /** Withdraws everything, then stops every part. Nothing is left behind. */
+  async stop(reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.log.info({ reason }, 'stopping: withdrawing every announcement');
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.health.stop();
+    if (this.reconciler) {
+      await this.reconciler.setDesired(new Map());
+      await this.reconciler.idle();
+      if (!this.reconciler.healthy) this.log.error('could not confirm the withdrawal at gobgpd');
+      else this.log.info('all announcements withdrawn');
+    }
+    this.unwatchPeers?.();
+    this.client?.close();
+    await this.speaker?.stop();
+    await new Promise<void>((resolve) => (this.statusServer ? this.statusServer.close(() => resolve()) : resolve()));
+    this.log.info('stopped');
+  }
+}
