@@ -1,0 +1,8 @@
+// Original file: proto/gobgp/gobgp.proto
+
+
+export interface GetBgpRequest {
+}
+
+export interface GetBgpRequest__Output {
+}

@@ -1,0 +1,12 @@
+// Original file: proto/gobgp/gobgp.proto
+
+
+export interface ListPeerRequest {
+  'address'?: (string);
+  'enableAdvertised'?: (boolean);
+}
+
+export interface ListPeerRequest__Output {
+  'address': (string);
+  'enableAdvertised': (boolean);
+}
