@@ -1,0 +1,154 @@
+/**
+ * What makes a BGP deployment of quorate unsafe though every file is valid: a speaker the
+ * agent cannot take down with it (S4), and router-side timers that keep a dead node's
+ * routes alive (graceful restart, long hold times). Two halves: rules on the agent's own
+ * `bgp.gobgp` section, and a lint of the gobgpd TOML that `bgp.gobgp.run.config` names.
+ */
+import { readFileSync } from 'node:fs';
+import { TomlError, parse as parseToml } from 'smol-toml';
+import { formatDuration } from '../core/duration.js';
+import type { AgentParts } from './agent-parts.js';
+import type { Diagnostic } from './diagnostic.js';
+import { error, warning, type Finding } from './finding.js';
+import { TomlLines } from './toml-lines.js';
+
+/** Above this, a dead host keeps attracting traffic for too long (3 missed keepalives of 3 s). */
+export const MAX_HOLD_TIME_S = 9;
+/** gobgpd 3.10's hold time when none is configured (internal/pkg/config/default.go). */
+export const GOBGPD_DEFAULT_HOLD_TIME_S = 90;
+
+export function gobgpUsageFindings(parts: AgentParts): Finding[] {
+  const bgp = parts.bgp;
+  if (!bgp) return [];
+  const out: Finding[] = [];
+  const { run, address } = bgp.gobgp;
+  if (!run && !address) {
+    out.push({ ...error(['bgp', 'gobgp'], 'bgp.gobgp needs "run" (quorate starts its own gobgpd: recommended) or "address" (an external gobgpd\'s API)'), at: 'key' });
+    return out;
+  }
+  if (!run && address) {
+    out.push(warning(['bgp', 'gobgp', 'address'],
+      'an external gobgpd: the agent cannot withdraw routes if it dies (S4); use bgp.gobgp.run so that gobgpd dies with the agent'));
+    parts.services.forEach((service, i) => {
+      if (!service || service.mode !== 'exclusive' || !service.via.includes('bgp')) return;
+      if (bgp.gobgp['allow-unguarded']) return;
+      out.push(error(['services', i, 'mode'],
+        `exclusive service "${service.name}" is announced through an external gobgpd, which keeps announcing it if this agent dies, while another node takes over: use bgp.gobgp.run, or accept the risk with bgp.gobgp.allow-unguarded: true`));
+    });
+  }
+  if (run && address && !address.startsWith('unix:')) {
+    out.push(warning(['bgp', 'gobgp', 'address'],
+      `gobgpd's API on ${address}: a TCP port may already be held by another gobgpd (Debian's gobgpd.service listens on 127.0.0.1:50051), and is open to every local user; leave address unset for a private unix socket`));
+  }
+  if (run) {
+    const lease = parts.cluster?.quorum.find((q) => q.kind === 'server');
+    if (lease && lease.kind === 'server' && run['stall-timeout'] > lease.lease) {
+      out.push(warning(['bgp', 'gobgp', 'run', 'stall-timeout'],
+        `stall-timeout ${formatDuration(run['stall-timeout'])} is longer than the quorum lease (${formatDuration(lease.lease)}): a stalled agent's gobgpd would outlive its lease`));
+    }
+  }
+  return out;
+}
+
+type Table = Record<string, unknown>;
+const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v);
+const tables = (v: unknown): Table[] => (Array.isArray(v) ? v.filter(isTable) : []);
+function get(t: unknown, ...path: string[]): unknown {
+  let v: unknown = t;
+  for (const p of path) v = isTable(v) ? v[p] : undefined;
+  return v;
+}
+
+/**
+ * Warnings about gobgpd's own config (`file`, reported as `displayFile`). A file that does
+ * not parse is an error: gobgpd would refuse to start.
+ */
+export function lintGobgpdConfig(file: string, displayFile: string): Diagnostic[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return []; // A missing file is reported where the agent's config names it.
+  }
+  const at = (line: number, severity: 'error' | 'warning', message: string, col = 1): Diagnostic =>
+    ({ file: displayFile, line, col, severity, message });
+  let config: Table;
+  try {
+    config = parseToml(text) as Table;
+  } catch (err) {
+    if (err instanceof TomlError) return [at(err.line, 'error', `gobgpd's config is not valid TOML: ${err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '')}`, err.column)];
+    throw err;
+  }
+  const lines = new TomlLines(text);
+  const out: Diagnostic[] = [];
+  const warn = (path: (string | number)[], message: string) => out.push(at(lines.lineOf(path), 'warning', message));
+
+  if (get(config, 'global', 'config', 'as') === undefined || get(config, 'global', 'config', 'router-id') === undefined) {
+    warn(['global', 'config'], 'gobgpd needs [global.config] with "as" and "router-id"; it will not start without them');
+  }
+  if (get(config, 'zebra', 'config', 'enabled') === true) {
+    warn(['zebra', 'config', 'enabled'], 'zebra is enabled: gobgpd\'s zebra integration is fragile with the FRR that Debian ships; let the router redistribute BGP into OSPF instead');
+  }
+
+  const neighbors = tables(config.neighbors);
+  const peerGroups = tables(config['peer-groups']);
+  const dynamic = tables(config['dynamic-neighbors']);
+  if (neighbors.length === 0 && dynamic.length === 0) {
+    warn([], 'gobgpd has no neighbors: its announcements reach no router');
+  }
+
+  const groupHold = new Map<string, unknown>();
+  peerGroups.forEach((group, g) => {
+    const name = String(get(group, 'config', 'peer-group-name') ?? `#${g + 1}`);
+    groupHold.set(name, get(group, 'timers', 'config', 'hold-time'));
+    gracefulRestartWarnings(group, ['peer-groups', g], `peer group ${name}`, warn);
+    const hold = get(group, 'timers', 'config', 'hold-time');
+    if (hold !== undefined) holdTimeWarning(hold, ['peer-groups', g, 'timers', 'config', 'hold-time'], `peer group ${name}`, '[peer-groups.timers.config]', warn);
+  });
+
+  neighbors.forEach((neighbor, n) => {
+    const name = `neighbor ${String(get(neighbor, 'config', 'neighbor-address') ?? `#${n + 1}`)}`;
+    gracefulRestartWarnings(neighbor, ['neighbors', n], name, warn);
+    const own = get(neighbor, 'timers', 'config', 'hold-time');
+    const group = get(neighbor, 'config', 'peer-group');
+    if (own !== undefined) {
+      holdTimeWarning(own, ['neighbors', n, 'timers', 'config', 'hold-time'], name, '[neighbors.timers.config]', warn);
+    } else if (typeof group !== 'string' || groupHold.get(group) === undefined) {
+      // A peer group's own hold time, if any, is reported at the peer group.
+      holdTimeWarning(undefined, ['neighbors', n], name, '[neighbors.timers.config]', warn);
+    }
+  });
+
+  dynamic.forEach((d, k) => {
+    const group = get(d, 'config', 'peer-group');
+    if (typeof group === 'string' && groupHold.get(group) === undefined) {
+      holdTimeWarning(undefined, ['dynamic-neighbors', k], `dynamic neighbors ${String(get(d, 'config', 'prefix') ?? '')} (peer group ${group})`.trim(), '[peer-groups.timers.config]', warn);
+    }
+  });
+  return out;
+}
+
+type Warn = (path: (string | number)[], message: string) => void;
+
+function gracefulRestartWarnings(entry: Table, base: (string | number)[], name: string, warn: Warn): void {
+  const consequence = 'when the agent dies the router keeps its routes for the restart time (gobgpd\'s default: the hold time) and keeps sending traffic to a dead node';
+  if (get(entry, 'graceful-restart', 'config', 'enabled') === true) {
+    warn([...base, 'graceful-restart', 'config', 'enabled'], `${name}: graceful restart is enabled: ${consequence}; set enabled = false or remove the graceful-restart table`);
+  }
+  tables(entry['afi-safis']).forEach((afiSafi, a) => {
+    if (get(afiSafi, 'mp-graceful-restart', 'config', 'enabled') === true) {
+      warn([...base, 'afi-safis', a, 'mp-graceful-restart', 'config', 'enabled'], `${name}: graceful restart is enabled for an address family: ${consequence}; set enabled = false`);
+    }
+  });
+}
+
+function holdTimeWarning(hold: unknown, path: (string | number)[], name: string, table: string, warn: Warn): void {
+  const fix = `set ${table} hold-time = ${MAX_HOLD_TIME_S} and keepalive-interval = ${MAX_HOLD_TIME_S / 3}`;
+  if (hold === undefined) {
+    warn(path, `${name}: hold time unset, so gobgpd uses ${GOBGPD_DEFAULT_HOLD_TIME_S} s: if this host dies without closing the session, the router keeps sending traffic to it for up to ${GOBGPD_DEFAULT_HOLD_TIME_S} s; ${fix}`);
+  } else if (typeof hold === 'number' && hold === 0) {
+    warn(path, `${name}: hold-time = 0 turns the hold timer off: the router never notices a dead host; ${fix}`);
+  } else if (typeof hold === 'number' && hold > MAX_HOLD_TIME_S) {
+    warn(path, `${name}: hold time ${hold} s: if this host dies without closing the session, the router keeps sending traffic to it for up to ${hold} s; ${fix}`);
+  }
+}

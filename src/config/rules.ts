@@ -1,0 +1,180 @@
+/**
+ * Rules that relate one part of the agent's file to another. Each runs on whatever parsed
+ * (see agent-parts.ts), so a broken section elsewhere does not hide these errors.
+ * Paths name the value the operator should change; when that value is absent (a default
+ * applies) the loader points at the closest enclosing item instead.
+ */
+import type { Finding, PathSegment } from './finding.js';
+import { error, warning } from './finding.js';
+import type { AgentParts } from './agent-parts.js';
+import { formatDuration } from '../core/duration.js';
+import type { ServiceConfig } from './types.js';
+
+export function crossSectionFindings(parts: AgentParts): Finding[] {
+  return [
+    ...serviceIdentityRules(parts),
+    ...bgpServiceRules(parts),
+    ...arpRules(parts),
+    ...checkTimingRules(parts),
+    ...clusterRules(parts),
+    ...tlsRules(parts),
+  ];
+}
+
+type IndexedService = [ServiceConfig, number];
+const parsedServices = (parts: AgentParts): IndexedService[] =>
+  parts.services.flatMap((s, i): IndexedService[] => (s ? [[s, i]] : []));
+
+const ordinal = (i: number) => `${i + 1}${i === 0 ? 'st' : i === 1 ? 'nd' : i === 2 ? 'rd' : 'th'}`;
+
+/** Names and prefixes must be unique: two services owning one prefix would fight over it. */
+function serviceIdentityRules(parts: AgentParts): Finding[] {
+  const out: Finding[] = [];
+  const names = new Map<string, number>();
+  const prefixes = new Map<string, string>();
+  for (const [service, i] of parsedServices(parts)) {
+    const first = names.get(service.name);
+    if (first !== undefined) {
+      out.push(error(['services', i, 'name'], `duplicate service name "${service.name}" (the ${ordinal(first)} service has it too)`));
+    } else names.set(service.name, i);
+    service.prefixes.forEach((p, j) => {
+      const owner = prefixes.get(p.key);
+      if (owner !== undefined) {
+        out.push(error(['services', i, 'prefixes', j], owner === service.name
+          ? `${p.key} is listed twice in this service`
+          : `${p.key} is already a prefix of service "${owner}": a prefix belongs to one service`));
+      } else prefixes.set(p.key, service.name);
+    });
+  }
+  return out;
+}
+
+function viaPath(i: number, service: ServiceConfig, method: 'bgp' | 'arp'): PathSegment[] {
+  return ['services', i, 'via', service.via.indexOf(method)];
+}
+
+function bgpServiceRules(parts: AgentParts): Finding[] {
+  const out: Finding[] = [];
+  for (const [service, i] of parsedServices(parts)) {
+    if (!service.via.includes('bgp')) continue;
+    if (!parts.present.has('bgp')) {
+      out.push(error(viaPath(i, service, 'bgp'),
+        `service "${service.name}" is announced over BGP (via: [${service.via.join(', ')}]) but the file has no bgp section`));
+      continue;
+    }
+    const nextHop = parts.bgp?.['next-hop'];
+    if (!nextHop) continue;
+    service.prefixes.forEach((p, j) => {
+      const family = p.family === 4 ? 'ipv4' : 'ipv6';
+      if (!nextHop[family]) {
+        out.push(error(['services', i, 'prefixes', j],
+          `${p.key} is IPv${p.family}, but bgp.next-hop.${family} is not set: BGP needs a next hop for every family it announces`));
+      }
+    });
+  }
+  return out;
+}
+
+function arpRules(parts: AgentParts): Finding[] {
+  const out: Finding[] = [];
+  for (const [service, i] of parsedServices(parts)) {
+    if (!service.via.includes('arp')) {
+      if (service.arp) out.push({ ...warning(['services', i, 'arp'], `arp is set but via has no arp: it is not used`), at: 'key' });
+      continue;
+    }
+    if (service.mode === 'anycast') {
+      out.push(error(viaPath(i, service, 'arp'),
+        'an anycast service cannot use arp: an address on one segment has one holder at a time; use via: [bgp], or mode: exclusive'));
+    }
+    if (!service.arp) {
+      out.push(error(viaPath(i, service, 'arp'),
+        'via arp needs arp.interface: the interface that has an address in the subnet of the service\'s addresses'));
+    }
+    service.prefixes.forEach((p, j) => {
+      const host = p.family === 4 ? 32 : 128;
+      if (p.length !== host) {
+        out.push(error(['services', i, 'prefixes', j],
+          `arp takes over single addresses: ${p.key} must be a /${host} to be used with via arp`));
+      }
+    });
+  }
+  return out;
+}
+
+function checkTimingRules(parts: AgentParts): Finding[] {
+  const out: Finding[] = [];
+  for (const [service, i] of parsedServices(parts)) {
+    service.checks.forEach((check, k) => {
+      // A check never overlaps itself, so this is legal; but the next check then starts
+      // late, and a dead service is noticed later than fall × interval suggests.
+      if (check.timeout > check.interval) {
+        out.push(warning(['services', i, 'checks', k, 'timeout'],
+          `timeout ${formatDuration(check.timeout)} is longer than interval ${formatDuration(check.interval)}: a hanging check delays the next one, so a dead service is noticed after up to ${check.fall} × ${formatDuration(check.timeout)}`));
+      }
+    });
+  }
+  return out;
+}
+
+function clusterRules(parts: AgentParts): Finding[] {
+  const out: Finding[] = [];
+  const { node, cluster } = parts;
+  if (!cluster) return out;
+  const { interval, deadAfter } = cluster.heartbeat;
+  if (deadAfter <= interval) {
+    out.push(error(['cluster', 'heartbeat', 'dead-after'],
+      `dead-after (${formatDuration(deadAfter)}) must be longer than the heartbeat interval (${formatDuration(interval)}): peers would be declared dead between two heartbeats`));
+  } else if (deadAfter < 2 * interval) {
+    out.push(warning(['cluster', 'heartbeat', 'dead-after'],
+      `dead-after (${formatDuration(deadAfter)}) is less than two heartbeat intervals (${formatDuration(interval)}): one late heartbeat makes a peer dead; 5 × interval is usual`));
+  }
+
+  const ids = new Map<string, number>();
+  cluster.peers.forEach((peer, k) => {
+    if (node && peer.id === node.id) {
+      out.push(error(['cluster', 'peers', k, 'id'], `peer "${peer.id}" has this node's own id (node.id): list only the other nodes`));
+    } else if (ids.has(peer.id)) {
+      out.push(error(['cluster', 'peers', k, 'id'], `duplicate peer id "${peer.id}"`));
+    } else ids.set(peer.id, k);
+  });
+  if (cluster.peers.length > 0 && !cluster.listen) {
+    out.push({ ...error(['cluster', 'peers'], 'peers need cluster.listen: the address on which this node answers their heartbeats'), at: 'key' });
+  }
+
+  const kinds = cluster.quorum.map((q) => q.kind);
+  kinds.forEach((kind, k) => {
+    if (kinds.indexOf(kind) !== k) out.push(error(['cluster', 'quorum', k], `the quorum module "${kind}" is listed twice`));
+  });
+
+  if (node) {
+    const total = node.votes + cluster.peers.reduce((sum, p) => sum + p.votes, 0);
+    if (total === 0) out.push(error(['node', 'votes'], 'the cluster has no votes at all: no node could ever hold quorum'));
+    const hasServer = kinds.includes('server');
+    if (cluster.peers.length > 0 && total % 2 === 0 && !hasServer) {
+      out.push(warning(['cluster', 'quorum'],
+        `the cluster has ${total} votes and no quorum server: when half of them are gone (one site down, or the link between sites cut) the rest has exactly half, a tie, and stops serving; add "- server: {...}" to cluster.quorum`));
+    }
+  }
+  return out;
+}
+
+/** Peers and the quorum server speak mutual TLS only; plaintext is an explicit lab choice. */
+function tlsRules(parts: AgentParts): Finding[] {
+  const out: Finding[] = [];
+  const tls = parts.tls;
+  if (tls) {
+    if (Boolean(tls.cert) !== Boolean(tls.key)) {
+      out.push(error(['tls', tls.cert ? 'key' : 'cert'], `"${tls.cert ? 'key' : 'cert'}" is required with "${tls.cert ? 'cert' : 'key'}": a certificate is used with its private key`));
+    }
+  }
+  const cluster = parts.cluster;
+  if (!cluster || parts.present.has('tls') && !tls) return out; // tls failed to parse: already reported
+  const complete = tls && tls.ca && tls.cert && tls.key;
+  if (complete || tls?.insecure) return out;
+  const need = 'mutual TLS: set tls.ca, tls.cert and tls.key (or tls.insecure: true, for a lab only)';
+  if (cluster.peers.length > 0) out.push({ ...error(['cluster', 'peers'], `peers talk ${need}`), at: 'key' });
+  cluster.quorum.forEach((q, k) => {
+    if (q.kind === 'server') out.push(error(['cluster', 'quorum', k, 'server'], `the quorum server talks ${need}`));
+  });
+  return out;
+}
