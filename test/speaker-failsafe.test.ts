@@ -267,21 +267,24 @@ describe.skipIf(birdSkipReason !== undefined)('S4 seen from a router: BIRD drops
       await run('ip', ['-n', ns, 'link', 'set', dev, 'up']);
     }
     // Hold time 90 s and no graceful restart: a drop seen within seconds comes from the
-    // closed TCP session (SIGKILL → FIN), not from a hold timer.
+    // closed TCP session (SIGKILL → FIN), not from a hold timer. gobgpd listens (port 179 is
+    // free in its own namespace) and BIRD connects: gobgpd's first active attempt waits
+    // seconds, BIRD's connect delay can be set to one.
     await writeFile(
       join(dir, 'gobgpd.toml'),
       `[global.config]
   as = 64512
   router-id = "192.0.2.1"
-  port = -1
+  port = 179
+  local-address-list = ["192.0.2.1"]
 [[neighbors]]
   [neighbors.config]
     neighbor-address = "192.0.2.2"
     peer-as = 64513
   [neighbors.transport.config]
     local-address = "192.0.2.1"
+    passive-mode = true
   [neighbors.timers.config]
-    connect-retry = 1
     hold-time = 90
     keepalive-interval = 30
 `,
@@ -293,7 +296,8 @@ protocol device {}
 protocol bgp speaker {
   local 192.0.2.2 as 64513;
   neighbor 192.0.2.1 as 64512;
-  passive on;
+  connect delay time 1;
+  connect retry time 1;
   hold time 90;
   graceful restart off;
   ipv4 { import all; export none; };
