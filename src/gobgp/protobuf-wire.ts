@@ -16,14 +16,17 @@ const WIRE_FIXED32 = 5;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Builds one message. Zero scalars and empty strings are left out, as proto3 encoders do. */
+/**
+ * Builds one message. Zero scalars and empty strings are left out, as proto3 encoders do.
+ * Bytes collect in a plain array and become one Buffer at the end: AddPathStream encodes
+ * tens of thousands of small messages, and a typed array per nested message costs more
+ * than the encoding itself.
+ */
 export class ProtoWriter {
   private readonly out: number[] = [];
 
   uint32(field: number, value: number): this {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-      throw new RangeError(`field ${field}: ${value} is not a uint32`);
-    }
+    checkUint32(field, value);
     if (value === 0) return this;
     this.tag(field, WIRE_VARINT);
     this.varint(value);
@@ -32,34 +35,42 @@ export class ProtoWriter {
 
   string(field: number, value: string): this {
     if (value === '') return this;
-    return this.bytes(field, textEncoder.encode(value));
-  }
-
-  bytes(field: number, value: Uint8Array): this {
+    if (!isAscii(value)) return this.bytes(field, textEncoder.encode(value));
+    // Addresses and type URLs are ASCII: copy the char codes, skip the TextEncoder.
     this.tag(field, WIRE_LENGTH_DELIMITED);
     this.varint(value.length);
-    for (const b of value) this.out.push(b);
+    for (let i = 0; i < value.length; i++) this.out.push(value.charCodeAt(i));
+    return this;
+  }
+
+  bytes(field: number, value: Uint8Array | readonly number[]): this {
+    this.tag(field, WIRE_LENGTH_DELIMITED);
+    this.varint(value.length);
+    for (let i = 0; i < value.length; i++) this.out.push(value[i]!);
     return this;
   }
 
   /** A nested message is length-delimited even when empty (its presence matters). */
   message(field: number, value: ProtoWriter): this {
-    return this.bytes(field, value.finish());
+    return this.bytes(field, value.out);
   }
 
   /** proto3 packs repeated scalars by default; upstream's Go encoder does the same. */
   packedUint32(field: number, values: readonly number[]): this {
     if (values.length === 0) return this;
-    const inner = new ProtoWriter();
+    let size = 0;
     for (const v of values) {
-      if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new RangeError(`field ${field}: ${v} is not a uint32`);
-      inner.varint(v);
+      checkUint32(field, v);
+      size += varintSize(v);
     }
-    return this.bytes(field, inner.finish());
+    this.tag(field, WIRE_LENGTH_DELIMITED);
+    this.varint(size);
+    for (const v of values) this.varint(v);
+    return this;
   }
 
-  finish(): Uint8Array {
-    return Uint8Array.from(this.out);
+  finish(): Buffer {
+    return Buffer.from(this.out);
   }
 
   private tag(field: number, wire: number): void {
@@ -75,6 +86,23 @@ export class ProtoWriter {
     }
     this.out.push(v);
   }
+}
+
+function checkUint32(field: number, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+    throw new RangeError(`field ${field}: ${value} is not a uint32`);
+  }
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (let v = value; v > 0x7f; v = Math.floor(v / 0x80)) size++;
+  return size;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** One field as read from the wire. */
