@@ -38,6 +38,14 @@ export interface ServiceHealthChange {
   cause: string;
 }
 
+export interface CheckOutcomeEvent {
+  service: ServiceName;
+  /** The check's label. */
+  check: string;
+  kind: CheckConfig['kind'];
+  outcome: CheckOutcome;
+}
+
 export interface CheckSnapshot {
   label: string;
   kind: CheckConfig['kind'];
@@ -61,12 +69,15 @@ export interface HealthMonitorOptions {
   /** Called synchronously, inside the callback that received the deciding result. */
   onChange: (change: ServiceHealthChange) => void;
   /** Every probe outcome (for metrics); called before any change it causes. */
-  onOutcome?: (service: ServiceName, check: string, outcome: CheckOutcome) => void;
+  onOutcome?: (event: CheckOutcomeEvent) => void;
   logger?: Logger;
   clock?: Clock;
   /** Makes each check's prober; tests inject fakes here. */
   proberFor?: (check: CheckConfig) => Prober;
 }
+
+/** The least time stop() grants an aborted probe to clean up (an exec probe reaps its group). */
+const STOP_GRACE_MIN_MS = 100;
 
 interface CheckRunner {
   readonly service: ServiceState;
@@ -138,11 +149,30 @@ export class HealthMonitor {
         check.cancelTimer?.();
         check.cancelTimer = undefined;
         check.controller?.abort(new Error('monitor stopped'));
-        if (check.inFlight) pending.push(check.inFlight);
+        if (check.inFlight) pending.push(this.awaitWindDown(check, check.inFlight));
       }
     }
-    await Promise.allSettled(pending);
+    await Promise.all(pending);
     for (const service of this.services.values()) for (const check of service.checks) check.prober.close();
+  }
+
+  /**
+   * Waits for an aborted probe to finish cleaning up, but not forever: one that ignores its
+   * signal is given up on (and named in the log). Real time, not the injected clock: this is
+   * about the process winding down, not about the schedule.
+   */
+  private awaitWindDown(check: CheckRunner, inFlight: Promise<void>): Promise<void> {
+    const graceMs = Math.max(STOP_GRACE_MIN_MS, check.config.timeout);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.logger?.warn({ service: check.service.name, check: check.label, graceMs }, 'probe ignored its abort; abandoned at stop');
+        resolve();
+      }, graceMs);
+      void inFlight.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** False for a service the monitor does not know. */
@@ -219,7 +249,7 @@ export class HealthMonitor {
     if (this.stopped) return;
     const previous = check.lastOutcome;
     check.lastOutcome = outcome;
-    this.opts.onOutcome?.(check.service.name, check.label, outcome);
+    this.opts.onOutcome?.({ service: check.service.name, check: check.label, kind: check.config.kind, outcome });
 
     const before = check.state;
     const after = applyResult(before, outcome.ok, check.config);
