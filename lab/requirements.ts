@@ -38,9 +38,7 @@ export function labRequirements(options: RequirementOptions = {}): LabRequiremen
 function check(programs: Record<string, string>): LabRequirements {
   if (process.platform !== 'linux') return { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'network namespaces need root (run the tests as root, as CI does)' };
-  const missing = Object.entries(programs)
-    .filter(([program]) => !onPath(program))
-    .map(([program, pkg]) => `${program} (Debian package ${pkg})`);
+  const missing = missingPrograms(programs);
   if (missing.length) return { ok: false, reason: `missing programs: ${missing.join(', ')}; scripts/setup.sh installs them` };
   // `ip netns list` works even where creating one is forbidden (an unprivileged container):
   // the honest probe is to create one and delete it again.
@@ -56,6 +54,13 @@ function check(programs: Record<string, string>): LabRequirements {
     return { ok: false, reason: `cannot delete network namespace ${probe}: ${stderrOf(err)}` };
   }
   return { ok: true };
+}
+
+/** The programs (program → Debian package) not installed, as `prog (Debian package pkg)`. */
+export function missingPrograms(programs: Record<string, string>): string[] {
+  return Object.entries(programs)
+    .filter(([program]) => !onPath(program))
+    .map(([program, pkg]) => `${program} (Debian package ${pkg})`);
 }
 
 function onPath(program: string): boolean {
