@@ -48,12 +48,12 @@ function main(): void {
   let reason: GuardExitReason | undefined;
   let deadline = performance.now() + spec.deadlineMs;
   let deadlineTimer: NodeJS.Timeout | undefined;
-  let child: ChildProcess;
+  let child: ChildProcess | undefined;
 
   /** Records the first reason only: later ones are consequences of it. */
   const kill = (why: GuardExitReason, signal: NodeJS.Signals): void => {
     reason ??= why;
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
 
   const checkDeadline = (): void => {
@@ -64,6 +64,17 @@ function main(): void {
     }
     kill('stalled', 'SIGKILL');
   };
+
+  // Handlers first: a SIGTERM that arrives while we start must stop gobgpd cleanly, not kill
+  // the guard by default action (the parent-death signal would then SIGKILL gobgpd).
+  const terminate = (): void => {
+    if (reason !== undefined) return;
+    kill('terminated', 'SIGTERM');
+    setTimeout(() => kill('terminated', 'SIGKILL'), spec.termGraceMs);
+  };
+  process.on('SIGTERM', terminate);
+  process.on('SIGINT', terminate);
+  process.on('SIGHUP', terminate);
 
   try {
     child = spawn(spec.setpriv, ['--pdeathsig', 'KILL', '--', ...spec.command], {
@@ -87,8 +98,6 @@ function main(): void {
     report({ exited: code, signal, reason: reason ?? 'child-exited' });
     process.exit(0);
   });
-  if (child.pid !== undefined) report({ started: child.pid });
-
   deadlineTimer = setTimeout(checkDeadline, Math.min(spec.deadlineMs, MAX_TIMER_MS));
 
   const fromAgent = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -102,14 +111,8 @@ function main(): void {
   });
   fromAgent.on('close', () => kill('agent-gone', 'SIGKILL'));
 
-  const terminate = (): void => {
-    if (reason !== undefined) return;
-    kill('terminated', 'SIGTERM');
-    setTimeout(() => kill('terminated', 'SIGKILL'), spec.termGraceMs);
-  };
-  process.on('SIGTERM', terminate);
-  process.on('SIGINT', terminate);
-  process.on('SIGHUP', terminate);
+  // Only now, with every handler in place, may the agent act on us.
+  if (child.pid !== undefined) report({ started: child.pid });
 }
 
 main();
