@@ -96,6 +96,17 @@ export class Namespace {
     await this.ip(['addr', 'add', cidr, 'dev', device, ...extra]);
   }
 
+  /**
+   * A Linux bridge in this namespace: one Ethernet segment that several namespaces join
+   * through veths (`VethEnd.bridge`). The `dummy` link type is missing on these kernels;
+   * bridges and veths are not.
+   */
+  async addBridge(name: string): Promise<void> {
+    if (!IFNAME_RE.test(name)) throw new Error(`bridge name "${name}" must be 1–15 characters`);
+    await this.ip(['link', 'add', 'name', name, 'type', 'bridge']);
+    await this.linkUp(name);
+  }
+
   async deleteAddress(device: string, cidr: string): Promise<void> {
     await this.ip(['addr', 'del', cidr, 'dev', device]);
   }
@@ -119,6 +130,8 @@ export interface VethEnd {
   device: string;
   /** `address/len`, IPv4 or IPv6. */
   addresses?: string[];
+  /** Enslave this end to a bridge of `ns` (made with `addBridge`). */
+  bridge?: string;
 }
 
 /**
@@ -182,6 +195,7 @@ export class Lab {
     }
     await run('ip', ['link', 'add', a.device, 'netns', a.ns.name, 'type', 'veth', 'peer', 'name', b.device, 'netns', b.ns.name]);
     for (const end of [a, b]) {
+      if (end.bridge) await end.ns.ip(['link', 'set', 'dev', end.device, 'master', end.bridge]);
       for (const cidr of end.addresses ?? []) await end.ns.addAddress(end.device, cidr);
       await end.ns.linkUp(end.device);
     }

@@ -8,7 +8,7 @@ import { ms } from '../src/core/duration.js';
 import { parsePrefix } from '../src/core/prefix.js';
 import { community, startBird, type BirdInstance, type BirdRoute } from '../lab/bird.js';
 import { startGobgpd, type GobgpdInstance } from '../lab/gobgpd.js';
-import { Lab, listNamespaces } from '../lab/netns.js';
+import { Lab, listNamespaces, run } from '../lab/netns.js';
 import { labRequirements } from '../lab/requirements.js';
 import { startService } from '../lab/service.js';
 
@@ -189,7 +189,36 @@ describe.skipIf(!requirements.ok)('lab toolkit on real daemons', () => {
     });
   });
 
+  describe('one segment through a bridge', () => {
+    it('lets a namespace reach the demo service in another one', async () => {
+      const segment = await lab.namespace('sw');
+      await segment.addBridge('br0');
+      const a = await lab.namespace('a');
+      const b = await lab.namespace('b');
+      await lab.veth({ ns: a, device: 'eth0', addresses: ['192.0.2.129/25'] }, { ns: segment, device: 'a0', bridge: 'br0' });
+      await lab.veth({ ns: b, device: 'eth0', addresses: ['192.0.2.130/25'] }, { ns: segment, device: 'b0', bridge: 'br0' });
+      const service = await startService(lab, a, { host: '192.0.2.129', port: 8080, body: 'node-a' });
+
+      const client = `fetch(${JSON.stringify(service.url)}).then((r) => r.text()).then((t) => process.stdout.write(t))`;
+      const { stdout } = await b.exec(process.execPath, ['-e', client]);
+      expect(stdout).toBe('node-a\n');
+    });
+  });
+
   describe('teardown', () => {
+    it('sweeps what a crashed run with the same tag left behind', async () => {
+      // A pid that cannot be running: above the kernel's pid_max.
+      const stale = 'qt-toolkit-sw-99999999-x';
+      await run('ip', ['netns', 'add', stale]);
+      try {
+        const fresh = await Lab.create('toolkit-sw');
+        expect(await listNamespaces()).not.toContain(stale);
+        await fresh.teardown();
+      } finally {
+        await run('ip', ['netns', 'del', stale], { allowFailure: true });
+      }
+    });
+
     it('removes every namespace and stops every process it started', async () => {
       const small = await Lab.create('toolkit-td');
       const ns = await small.namespace('only');
