@@ -199,12 +199,21 @@ describe.skipIf(skipReason !== undefined)('S4: gobgpd does not outlive or outsta
     expect(existsSync(dirname(target.slice('unix://'.length)))).toBe(false);
   });
 
-  it('agent SIGKILLed: guard and gobgpd die with it', async () => {
-    const { agent, pid, guardPid } = await startStandIn();
+  it('agent SIGKILLed: guard and gobgpd die with it; the next agent sweeps its runtime directory', async () => {
+    const { agent, target, pid, guardPid } = await startStandIn();
     expect(await isRunning(pid)).toBe(true);
     agent.process.kill('SIGKILL');
     expect(await waitUntilGone(pid, ms(3000))).toBe(true);
     expect(await waitUntilGone(guardPid, ms(3000))).toBe(true);
+
+    // A killed agent cannot clean up; its successor does, on start.
+    const leftover = dirname(target.slice('unix://'.length));
+    expect(existsSync(leftover)).toBe(true);
+    const next = await startStandIn();
+    expect(existsSync(leftover)).toBe(false);
+    next.agent.send('stop');
+    await new Promise((resolveExit) => next.agent.process.once('exit', resolveExit));
+    expect(await isRunning(next.pid)).toBe(false);
   });
 
   it('agent SIGSTOPped: the guard kills gobgpd once the deadline passes, and the agent hears why on SIGCONT', async () => {

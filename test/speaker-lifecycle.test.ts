@@ -4,7 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -133,8 +133,13 @@ describe.skipIf(skipReason !== undefined)('GuardedSpeaker with a real gobgpd', (
     const bad = join(dir, 'bad.toml');
     await writeFile(bad, '[global.config]\n  as = "not a number"\n');
     const speaker = newSpeaker({ config: bad });
+    const exits: SpeakerExit[] = [];
+    speaker.on('exit', (exit) => exits.push(exit));
     await expect(speaker.start()).rejects.toThrow(/gobgpd did not start/);
     expect(speaker.pid).toBeUndefined();
+    // A failed start is reported by the rejection alone, not also as an 'exit' (no restart loop).
+    expect(exits).toEqual([]);
+    expect((await readdir(dir)).filter((name) => name.startsWith('quorate-gobgpd-'))).toEqual([]);
   });
 
   it('refuses to start where a foreign gobgpd already serves the configured API socket', async () => {

@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:fs';
-import { access, lstat, mkdtemp, rm, unlink } from 'node:fs/promises';
+import { access, lstat, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
@@ -26,13 +26,14 @@ import { findExecutable } from './find-executable.js';
 import { logGobgpdLine } from './gobgpd-log.js';
 import { encodeMessage, encodeSpec, parseReport, type ExitedMessage, type GuardExitReason, type GuardSpec } from './guard-protocol.js';
 import { waitUntilGone } from './process-state.js';
+import { createRuntimeDir, SOCKET_NAME, sweepStaleRuntimeDirs } from './runtime-dir.js';
 import { verifyListenerOwner } from './socket-owner.js';
 
 export interface GuardedSpeakerOptions {
   run: GobgpRunConfig;
   /**
    * gRPC target gobgpd listens on: `unix:///path` or `IP:port`. Default: `api.sock` in a fresh
-   * 0700 runtime directory, so nobody else can reach or squat on it.
+   * 0700 runtime directory (runtime-dir.ts), so nobody else can reach or squat on it.
    */
   apiTarget?: string;
   logger: Logger;
@@ -82,6 +83,8 @@ interface Run {
   report: ExitedMessage | undefined;
   renewTimer: NodeJS.Timeout | undefined;
   stopping: boolean;
+  /** start() succeeded: from now on an exit is news for the agent (before, start() rejects instead). */
+  serving: boolean;
   ended: SpeakerExit | undefined;
   /** Resolves once the guard has exited and its report is read. */
   readonly done: Promise<SpeakerExit>;
@@ -133,6 +136,8 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
     try {
       const pid = await this.waitUntilServing(run);
       await verifyListenerOwner(pid, target);
+      if (run.ended) throw new Error(`gobgpd exited while starting (${describeExit(run.ended)})`);
+      run.serving = true;
       this.logger.info({ gobgpdPid: pid, target: grpcTarget(target), guardPid: run.guard.pid }, 'gobgpd started under guard');
       return { target: grpcTarget(target), pid };
     } catch (err) {
@@ -173,9 +178,11 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
 
   private async prepareTarget(): Promise<{ target: ApiTarget; runtimeDir: string | undefined }> {
     if (this.opts.apiTarget === undefined) {
-      // mkdtemp creates the directory 0700: only this user can reach the socket inside.
-      const runtimeDir = await mkdtemp(join(this.opts.runtimeParent ?? tmpdir(), 'quorate-gobgpd-'));
-      return { target: { kind: 'unix', path: join(runtimeDir, 'api.sock') }, runtimeDir };
+      const parent = this.opts.runtimeParent ?? tmpdir();
+      const swept = await sweepStaleRuntimeDirs(parent);
+      if (swept.length) this.logger.info({ removed: swept }, 'removed runtime directories of killed agents');
+      const runtimeDir = await createRuntimeDir(parent);
+      return { target: { kind: 'unix', path: join(runtimeDir, SOCKET_NAME) }, runtimeDir };
     }
     const target = parseApiTarget(this.opts.apiTarget);
     if (await acceptsConnections(target, PROBE_TIMEOUT)) {
@@ -222,6 +229,7 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
       report: undefined,
       renewTimer: undefined,
       stopping: false,
+      serving: false,
       ended: undefined,
       lastLines: [],
       done: Promise.all([exited, reportsRead]).then(([{ code, signal }]) => this.finish(run, code, signal)),
@@ -282,7 +290,7 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
     if (this.current === run) this.current = undefined;
     // `pid` would shadow pino's own field (the agent's pid).
     const { pid: gobgpdPid, ...fields } = exit;
-    if (run.stopping) {
+    if (run.stopping || !run.serving) {
       this.logger.info({ gobgpdPid, ...fields }, 'gobgpd stopped');
     } else {
       this.logger.warn({ gobgpdPid, ...fields }, `gobgpd gone: ${describeExit(exit)}`);
