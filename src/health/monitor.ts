@@ -249,7 +249,12 @@ export class HealthMonitor {
     if (this.stopped) return;
     const previous = check.lastOutcome;
     check.lastOutcome = outcome;
-    this.opts.onOutcome?.({ service: check.service.name, check: check.label, kind: check.config.kind, outcome });
+    try {
+      this.opts.onOutcome?.({ service: check.service.name, check: check.label, kind: check.config.kind, outcome });
+    } catch (err) {
+      // Metrics must not break the schedule.
+      this.logger?.error({ err, service: check.service.name, check: check.label }, 'outcome listener threw');
+    }
 
     const before = check.state;
     const after = applyResult(before, outcome.ok, check.config);
