@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ms } from '../src/core/duration.js';
 import { parsePrefix } from '../src/core/prefix.js';
-import { GobgpClient, GobgpError, samePath, UntargetedDeleteError, type PathSpec, type PeerInfo, type RibPath } from '../src/gobgp/index.js';
+import { GobgpClient, GobgpError, PathCodecError, samePath, UntargetedDeleteError, type PathSpec, type PeerInfo, type RibPath } from '../src/gobgp/index.js';
 
 function which(bin: string): boolean {
   try {
@@ -308,6 +308,22 @@ describe.skipIf(Boolean(skipReason))('GobgpClient against a real gobgpd 3.10', (
     }, 45_000);
     const peers = await client.listPeers();
     expect(peers).toEqual([expect.objectContaining({ address: PEER_ADDR, asn: PEER_AS, state: 'ESTABLISHED' })]);
+  });
+
+  it('validates a whole batch before streaming any of it', async () => {
+    const good: PathSpec = { ...full6, prefix: parsePrefix('2001:db8:200::/48') };
+    const bad: PathSpec = { ...full6, prefix: parsePrefix('2001:db8:201::/48'), nextHop: AGENT_ADDR };
+    await expect(client.addPaths([good, bad])).rejects.toBeInstanceOf(PathCodecError);
+    expect(find(await client.listLocalPaths(6), good)).toEqual([]);
+  });
+
+  it('watches the neighbor go down when its speaker dies', async () => {
+    peerEvents.length = 0;
+    await lab.kill('peer');
+    await eventually(() => {
+      expect(peerEvents.some((p) => p.address === PEER_ADDR && !p.established)).toBe(true);
+    }, 30_000);
+    lab.startPeer();
   });
 
   it('fails a call with a typed error while gobgpd is down, and works again after a restart without a new client', async () => {

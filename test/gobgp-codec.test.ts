@@ -41,13 +41,13 @@ const v6: PathSpec = {
 
 /** What gobgpd would send back for an encoded path: the same Any payloads, proto3 defaults filled. */
 function asListed(p: Path, extra: Partial<Path__Output> = {}): Path__Output {
-  const any = (a: { type_url: string; value: Buffer | Uint8Array | string }) => ({
+  const packed = (a: { type_url: string; value: Buffer | Uint8Array | string }) => ({
     type_url: a.type_url,
     value: Buffer.from(a.value as Uint8Array),
   });
   const anyOf = (a: NonNullable<Path['nlri']>) => {
     if (!('type_url' in a) || typeof a.type_url !== 'string') throw new Error('test: expected a packed Any');
-    return any(a as { type_url: string; value: Uint8Array });
+    return packed(a as { type_url: string; value: Uint8Array });
   };
   return {
     nlri: p.nlri ? anyOf(p.nlri) : null,

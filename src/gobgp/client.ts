@@ -298,18 +298,43 @@ export class GobgpClient {
     });
   }
 
-  private stream(paths: readonly Path[]): Promise<void> {
-    if (paths.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const call = this.stub.AddPathStream(
-        this.metadata(),
-        { deadline: this.deadline(this.bulkTimeout) },
-        (err) => (err ? reject(GobgpError.from('AddPathStream', err)) : resolve()),
-      );
-      for (let i = 0; i < paths.length; i += this.streamBatch) {
-        call.write({ table_type: 'GLOBAL', paths: paths.slice(i, i + this.streamBatch) });
-      }
-      call.end();
+  /**
+   * AddPathStream in batches. Every path is encoded (and so validated) before the first
+   * batch leaves; between batches the event loop gets a turn so gRPC sends batch n while
+   * batch n+1 is serialized, and gobgpd works in parallel with us.
+   */
+  private async stream(paths: readonly Path[]): Promise<void> {
+    if (paths.length === 0) return;
+    let finished = false;
+    const done = new Promise<void>((resolve, reject) => {
+      const call = this.stub.AddPathStream(this.metadata(), { deadline: this.deadline(this.bulkTimeout) }, (err) => {
+        finished = true;
+        if (err) reject(GobgpError.from('AddPathStream', err));
+        else resolve();
+      });
+      void (async () => {
+        for (let i = 0; i < paths.length && !finished; i += this.streamBatch) {
+          const roomLeft = call.write({ table_type: 'GLOBAL', paths: paths.slice(i, i + this.streamBatch) });
+          if (roomLeft) {
+            await new Promise<void>((go) => setImmediate(go));
+          } else {
+            // Wait for room, or for the call to end (a failed call never drains).
+            await new Promise<void>((go) => {
+              const wake = (): void => {
+                call.off('drain', wake);
+                call.off('status', wake);
+                go();
+              };
+              call.on('drain', wake);
+              call.on('status', wake);
+            });
+          }
+        }
+        if (!finished) call.end();
+      })();
     });
+    const started = performance.now();
+    await done;
+    this.logger?.debug({ paths: paths.length, ms: Math.round(performance.now() - started) }, 'gobgp AddPathStream done');
   }
 }
