@@ -58,6 +58,7 @@ export class BirdCommandError extends Error {
 }
 
 const NETWORK_NOT_FOUND = 8001;
+const GREETING_TIMEOUT = 5000;
 const LINE_RE = /^(\d{4})([ -])(.*)$/;
 
 interface Pending {
@@ -98,9 +99,19 @@ export class BirdControl {
       socket.once('error', reject);
     });
     const control = new BirdControl(socketPath, socket);
-    await new Promise<BirdReply>((resolve, reject) => {
-      control.greeting = { command: '(greeting)', lines: [], resolve, reject };
-    });
+    // A socket that accepts but never greets (not BIRD, or BIRD wedged) must not hang a test.
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<BirdReply>((resolve, reject) => {
+        control.greeting = { command: '(greeting)', lines: [], resolve, reject };
+        timer = setTimeout(() => reject(new Error(`bird control ${socketPath}: no greeting within ${GREETING_TIMEOUT} ms`)), GREETING_TIMEOUT);
+      });
+    } catch (err) {
+      control.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     return control;
   }
 

@@ -146,12 +146,10 @@ export async function startBird(lab: Lab, ns: Namespace, options: StartBirdOptio
   const socketPath = join(dir, 'bird.ctl');
   await writeConfig(configPath, options);
   const proc = await ns.spawn('bird', 'bird', ['-f', '-c', configPath, '-s', socketPath]);
-  const control = await Promise.race([
+  const control = await proc.untilReady(
     BirdControl.connectWhenReady(socketPath, options.startTimeout ?? (10_000 as Millis)),
-    proc.exited.then((status) => {
-      throw new Error(`bird exited (${status.signal ?? status.code}) during start:\n${proc.output()}`);
-    }),
-  ]);
+    `opening its control socket ${socketPath}`,
+  );
   lab.onTeardown(() => control.close());
   return {
     process: proc,

@@ -33,11 +33,9 @@ export async function startGobgpd(
   await writeFile(configPath, gobgpdConfig(options));
   const proc = await ns.spawn('gobgpd', 'gobgpd', ['-f', configPath, '--api-hosts', apiTarget, '--pprof-disable', '--log-plain']);
   const cli = (args: readonly string[]): Promise<RunResult> => run('gobgp', ['--target', apiTarget, ...args]);
-  await Promise.race([
+  await proc.untilReady(
     waitUntil(() => cli(['global']), { timeout: options.startTimeout ?? (10_000 as Millis), what: `gobgpd API at ${apiTarget}` }),
-    proc.exited.then((status) => {
-      throw new Error(`gobgpd exited (${status.signal ?? status.code}) during start:\n${proc.output()}`);
-    }),
-  ]);
+    `its API answered at ${apiTarget}`,
+  );
   return { process: proc, configPath, apiTarget, cli, stop: async () => void (await proc.stop()) };
 }

@@ -3,7 +3,7 @@
  * the ways to stop it. Everything is by PID: the lab never kills by name.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Millis } from '../src/core/duration.js';
+import { ms, type Millis } from '../src/core/duration.js';
 
 export interface ExitStatus {
   code: number | null;
@@ -90,7 +90,7 @@ export class LabProcess {
   }
 
   /** SIGTERM, then SIGKILL after `grace`; resolves when the process has exited. */
-  async stop(grace: Millis = 2000 as Millis): Promise<ExitStatus> {
+  async stop(grace: Millis = ms(2000)): Promise<ExitStatus> {
     if (!this.running) return this.status!;
     this.kill('SIGTERM');
     const timer = setTimeout(() => this.kill('SIGKILL'), grace);
@@ -99,6 +99,20 @@ export class LabProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Resolves with `ready` unless the process exits first, in which case it rejects with the
+   * process's output (a daemon that dies on a bad config explains itself). Neither loser of
+   * the race is left as an unhandled rejection.
+   */
+  untilReady<T>(ready: Promise<T>, what: string): Promise<T> {
+    const died = this.exited.then((status): never => {
+      throw new Error(`${this.label} exited (${describeExit(status)}) before ${what}:\n${this.tail}`);
+    });
+    died.catch(() => undefined);
+    ready.catch(() => undefined);
+    return Promise.race([ready, died]);
   }
 
   /**
