@@ -185,6 +185,8 @@ export class GobgpClient {
       const stream = this.stub.WatchEvent({ peer: {} }, new grpc.Metadata({ waitForReady: true }));
       call = stream;
       let ended = false;
+      // Peers the stream already reported: the snapshot below may be older for them.
+      const freshFromStream = new Set<string>();
       const finish = (err?: GobgpError): void => {
         if (ended) return;
         ended = true;
@@ -195,7 +197,10 @@ export class GobgpClient {
       stream.on('data', (res) => {
         backoff = WATCH_BACKOFF_FIRST_MS; // a live stream proves the connection
         const peer = res.peer?.peer;
-        if (peer) onChange(peerInfoOf(peer));
+        if (!peer) return;
+        const info = peerInfoOf(peer);
+        freshFromStream.add(info.address);
+        onChange(info);
       });
       stream.on('error', (err: grpc.ServiceError) => {
         if (err.code === grpc.status.CANCELLED && stopped) return;
@@ -208,12 +213,12 @@ export class GobgpClient {
         (peers) => {
           if (stopped || ended) return;
           backoff = WATCH_BACKOFF_FIRST_MS;
-          for (const p of peers) onChange(p);
+          for (const p of peers) if (!freshFromStream.has(p.address)) onChange(p);
         },
         (err: unknown) => {
           if (stopped || ended) return;
-          report(err instanceof GobgpError ? err : GobgpError.from('ListPeer', err as Error));
-          stream.cancel(); // its 'error' (CANCELLED) schedules the retry
+          finish(err instanceof GobgpError ? err : GobgpError.from('ListPeer', err as Error));
+          stream.cancel(); // already finished: its CANCELLED error is ignored
         },
       );
     };
