@@ -94,7 +94,7 @@ export type ConfigKind = 'agent' | 'server';
 
 /**
  * Which kind of file this is, from its top-level keys: an agent's names its node (and
- * cluster and services); a server's has none of those. An unreadable or ambiguous file
+ * cluster and services); a server's has none of those, and a top-level listen. An unreadable or ambiguous file
  * counts as an agent's, whose loader then reports what is wrong with it.
  */
 export function detectConfigKind(file: string): ConfigKind {
@@ -103,7 +103,7 @@ export function detectConfigKind(file: string): ConfigKind {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'agent';
   const keys = Object.keys(data);
   const agentKeys = ['node', 'cluster', 'services', 'bgp'];
-  const serverKeys = ['clusters', 'lease', 'state-file'];
+  const serverKeys = ['listen', 'clusters', 'lease', 'state-file'];
   if (keys.some((k) => agentKeys.includes(k))) return 'agent';
   return keys.some((k) => serverKeys.includes(k)) ? 'server' : 'agent';
 }
