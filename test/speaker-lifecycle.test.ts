@@ -135,7 +135,7 @@ describe.skipIf(skipReason !== undefined)('GuardedSpeaker with a real gobgpd', (
     const speaker = newSpeaker({ config: bad });
     const exits: SpeakerExit[] = [];
     speaker.on('exit', (exit) => exits.push(exit));
-    await expect(speaker.start()).rejects.toThrow(/gobgpd did not start/);
+    await expect(speaker.start()).rejects.toThrow(/gobgpd rejects its config .*bad\.toml: .*global\.config\.as/);
     expect(speaker.pid).toBeUndefined();
     // A failed start is reported by the rejection alone, not also as an 'exit' (no restart loop).
     expect(exits).toEqual([]);

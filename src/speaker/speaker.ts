@@ -23,6 +23,7 @@ import { ms, type Millis } from '../core/duration.js';
 import type { GobgpRunConfig } from '../config/types.js';
 import { acceptsConnections, apiHostsArgument, grpcTarget, parseApiTarget, type ApiTarget } from './api-target.js';
 import { findExecutable } from './find-executable.js';
+import { checkGobgpdConfig } from './gobgpd-config-check.js';
 import { logGobgpdLine } from './gobgpd-log.js';
 import { encodeMessage, encodeSpec, parseReport, type ExitedMessage, type GuardExitReason, type GuardSpec } from './guard-protocol.js';
 import { waitUntilGone } from './process-state.js';
@@ -122,6 +123,8 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
     } catch {
       throw new Error(`guard program ${guardScript} is missing: build with \`npx tsc -p tsconfig.json\``);
     }
+
+    await checkGobgpdConfig(binary, runConfig.config);
 
     const { target, runtimeDir } = await this.prepareTarget();
     const spec: GuardSpec = {
