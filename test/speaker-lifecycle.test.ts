@@ -129,6 +129,21 @@ describe.skipIf(skipReason !== undefined)('GuardedSpeaker with a real gobgpd', (
     expect(await isRunning(second.pid)).toBe(false);
   });
 
+  it('refuses a second concurrent start, and a stop during start wins', async () => {
+    const speaker = newSpeaker();
+    const first = speaker.start();
+    await expect(speaker.start()).rejects.toThrow(/already started/);
+    const { pid } = await first;
+    await speaker.stop();
+    expect(await isRunning(pid)).toBe(false);
+
+    const starting = speaker.start();
+    await speaker.stop();
+    await expect(starting).rejects.toThrow(/stopped while starting/);
+    expect(speaker.pid).toBeUndefined();
+    expect((await readdir(dir)).filter((name) => name.startsWith('quorate-gobgpd-'))).toEqual([]);
+  });
+
   it('rejects a config gobgpd refuses, quoting gobgpd, and leaves nothing running', async () => {
     const bad = join(dir, 'bad.toml');
     await writeFile(bad, '[global.config]\n  as = "not a number"\n');

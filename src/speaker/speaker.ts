@@ -95,6 +95,10 @@ interface Run {
 export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
   private readonly logger: Logger;
   private current: Run | undefined;
+  /** start() is between its first check and its launch (no Run exists yet). */
+  private preparing = false;
+  /** stop() was called while preparing: start() must not launch. */
+  private stopWhilePreparing = false;
 
   constructor(private readonly opts: GuardedSpeakerOptions) {
     super();
@@ -111,7 +115,30 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
    * there is proven to be gobgpd's own. Rejects (leaving nothing running) otherwise.
    */
   async start(): Promise<{ target: string; pid: number }> {
-    if (this.current) throw new Error('speaker already started');
+    if (this.current || this.preparing) throw new Error('speaker already started');
+    this.preparing = true;
+    this.stopWhilePreparing = false;
+    let run: Run;
+    try {
+      run = await this.prepareAndLaunch();
+    } finally {
+      this.preparing = false;
+    }
+    const target = run.target;
+    try {
+      const pid = await this.waitUntilServing(run);
+      await verifyListenerOwner(pid, target);
+      if (run.ended) throw new Error(`gobgpd exited while starting (${describeExit(run.ended)})`);
+      run.serving = true;
+      this.logger.info({ gobgpdPid: pid, target: grpcTarget(target), guardPid: run.guard.pid }, 'gobgpd started under guard');
+      return { target: grpcTarget(target), pid };
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async prepareAndLaunch(): Promise<Run> {
     const { run: runConfig } = this.opts;
     const setpriv = await findExecutable('setpriv');
     if (!setpriv) throw new Error('setpriv (util-linux) not found in PATH: the guard needs it to tie gobgpd\'s life to the agent\'s');
@@ -134,19 +161,13 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
       termGraceMs: this.opts.stopGrace ?? 3000,
       agentPid: process.pid,
     };
+    if (this.stopWhilePreparing) {
+      if (runtimeDir) await rm(runtimeDir, { recursive: true, force: true });
+      throw new Error('speaker stopped while starting');
+    }
     const run = this.launch(setpriv, guardScript, spec, target, runtimeDir);
     this.current = run;
-    try {
-      const pid = await this.waitUntilServing(run);
-      await verifyListenerOwner(pid, target);
-      if (run.ended) throw new Error(`gobgpd exited while starting (${describeExit(run.ended)})`);
-      run.serving = true;
-      this.logger.info({ gobgpdPid: pid, target: grpcTarget(target), guardPid: run.guard.pid }, 'gobgpd started under guard');
-      return { target: grpcTarget(target), pid };
-    } catch (err) {
-      await this.stop();
-      throw err;
-    }
+    return run;
   }
 
   /**
@@ -162,7 +183,10 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
   /** Stops gobgpd cleanly (SIGTERM through the guard); resolves when guard and gobgpd are gone. */
   async stop(): Promise<void> {
     const run = this.current;
-    if (!run) return;
+    if (!run) {
+      if (this.preparing) this.stopWhilePreparing = true;
+      return;
+    }
     run.stopping = true;
     clearInterval(run.renewTimer);
     if (!run.ended) run.guard.kill('SIGTERM');
