@@ -378,6 +378,7 @@ describe('files and paths', () => {
     `, 'nested/agent.yaml');
     const { config } = loadAgentConfig(file, 'check');
     const dir = `${temp.dir}/nested`;
+    expect(config!.services[0]!.checks[0]).toMatchObject({ kind: 'exec', command: [`${dir}/check.sh`] });
     expect(config).toMatchObject({
       stateDir: `${dir}/state/a`,
       tls: { ca: `${dir}/certs/ca.pem`, cert: '/etc/quorate/a.pem', key: `${temp.dir}/a.key` },

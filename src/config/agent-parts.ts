@@ -68,7 +68,7 @@ export function parseAgentParts(raw: unknown, baseDir: string): { parts: AgentPa
 
   const list = parse(servicesListSchema, 'services', doc.services);
   if (list) {
-    const service = serviceSchema;
+    const service = serviceSchema(baseDir);
     list.forEach((item, i) => {
       const result = service.safeParse(item, { error: operatorMessages });
       if (result.success) parts.services[i] = result.data;

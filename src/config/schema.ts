@@ -94,7 +94,7 @@ const checkTimings = {
   fall: z.number().int().min(1).default(AGENT_DEFAULTS.checkFall),
 };
 
-export const checkSchema = section({
+export const checkSchema = (baseDir: string) => section({
   tcp: section({ host: host.default(AGENT_DEFAULTS.checkHost), port }).optional(),
   http: section({
     url: httpUrl,
@@ -126,7 +126,12 @@ export const checkSchema = section({
       kind: 'http', url: c.http.url, status: c.http.status, insecureTls: c.http['insecure-tls'], headers: c.http.headers,
       ...(c.http.body ? { bodyMatch: c.http.body } : {}),
     };
-  } else if (c.exec) spec = { kind: 'exec', command: c.exec.command, env: c.exec.env };
+  } else if (c.exec) {
+    // `./check.sh` means the one beside the config file; a bare name is found through PATH.
+    const [program, ...args] = c.exec.command as [string, ...string[]];
+    const resolved = program.includes('/') && !isAbsolute(program) ? resolve(baseDir, program) : program;
+    spec = { kind: 'exec', command: [resolved, ...args], env: c.exec.env };
+  }
   else spec = { kind: 'grpc', ...c.grpc! };
   return { ...timing, ...spec };
 });
@@ -156,7 +161,7 @@ const via = z.array(z.enum(['bgp', 'arp'])).min(1).superRefine((list, ctx) => {
   });
 }).default(AGENT_DEFAULTS.via);
 
-export const serviceSchema = section({
+export const serviceSchema = (baseDir: string) => section({
   name: identifier('service name'),
   prefixes: z.array(prefix).min(1),
   mode: z.enum(['anycast', 'exclusive']),
@@ -164,7 +169,7 @@ export const serviceSchema = section({
   preempt: z.boolean().default(AGENT_DEFAULTS.preempt),
   via,
   arp: section({ interface: interfaceName }).optional(),
-  checks: z.array(checkSchema).min(1, { message: 'a service needs at least one check: an unchecked service would stay announced while dead' }),
+  checks: z.array(checkSchema(baseDir)).min(1, { message: 'a service needs at least one check: an unchecked service would stay announced while dead' }),
   bgp: serviceBgpSchema.prefault({}),
 }).transform((s) => ({
   name: serviceName(s.name),
