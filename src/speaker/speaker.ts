@@ -102,7 +102,8 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
 
   constructor(private readonly opts: GuardedSpeakerOptions) {
     super();
-    this.logger = opts.logger.child({ component: 'speaker' });
+    // The agent may already have named the component; pino would print the key twice.
+    this.logger = 'component' in opts.logger.bindings() ? opts.logger : opts.logger.child({ component: 'speaker' });
   }
 
   /** gobgpd's pid while it runs. */
@@ -273,7 +274,7 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
       });
     }
     if (guard.stderr) {
-      const gobgpdLogger = this.opts.logger.child({ component: 'gobgpd' });
+      const gobgpdLogger = this.logger.child({ source: 'gobgpd' });
       createInterface({ input: guard.stderr, crlfDelay: Infinity }).on('line', (line) => {
         run.lastLines.push(line);
         if (run.lastLines.length > QUOTED_LINES) run.lastLines.shift();
