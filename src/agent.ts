@@ -44,6 +44,8 @@ export class Agent {
     this.health = new HealthMonitor(config.services, {
       logger: log.child({ component: 'health' }),
       onChange: (change) => this.onHealthChange(change),
+      onOutcome: ({ service, kind, outcome }) =>
+        this.metrics.checkDuration.observe({ service, kind, result: outcome.ok ? 'ok' : 'fail' }, (outcome.endedAt - outcome.startedAt) / 1000),
     });
     this.quorum = this.evaluateQuorum();
   }
@@ -72,10 +74,9 @@ export class Agent {
       this.speaker = new GuardedSpeaker({ run: bgp.gobgp.run, apiTarget: bgp.gobgp.address, logger: this.log.child({ component: 'speaker' }) });
       const started = await this.speaker.start();
       target = started.target;
+      // The speaker renews the guard's deadline from this event loop (autoRenew): if the loop
+      // stalls, renewals stop and the guard kills gobgpd.
       this.speaker.on('exit', (info: unknown) => void this.onSpeakerExit(info));
-      // Renewed from this event loop on purpose: if the loop stalls, renewals stop and the guard kills gobgpd.
-      const renewEvery = Math.max(10, Math.floor(bgp.gobgp.run.stallTimeout / 4));
-      this.timers.push(setInterval(() => this.speaker?.renew(), renewEvery));
     }
     if (!target) throw new Error('bgp.gobgp needs `run` or `address`');
     this.client = new GobgpClient({ target, callTimeout: bgp.callTimeout, logger: this.log.child({ component: 'gobgp' }) });

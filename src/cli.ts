@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { formatDiagnostic, loadAgentConfig, type Diagnostic } from './config/load.js';
+import { checkConfigFile } from './config/check.js';
 import { createLogger } from './observe/logger.js';
 import { Agent } from './agent.js';
 
@@ -12,12 +13,14 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('check')
-    .description('validate a config file; print every problem as FILE:LINE:COL: message (exit 1 on any error)')
-    .requiredOption('-c, --config <file>', 'the agent config (YAML)')
+    .description('validate an agent or quorum server config; print every problem as FILE:LINE:COL: message (exit 1 on any error)')
+    .requiredOption('-c, --config <file>', 'the config file (YAML)')
     .action((opts: { config: string }) => {
-      const { diagnostics } = loadAgentConfig(opts.config, 'check');
-      process.exitCode = report(diagnostics) ? 1 : 0;
-      if (process.exitCode === 0) console.log(`${opts.config}: ok`);
+      const result = checkConfigFile(opts.config);
+      const [summary] = result.lines.splice(-1);
+      for (const line of result.lines) console.error(line);
+      console.log(summary);
+      process.exitCode = result.exitCode;
     });
 
   program
