@@ -25,11 +25,11 @@ export interface GobgpdInstance {
 export async function startGobgpd(
   lab: Lab,
   ns: Namespace,
-  options: GobgpdConfigOptions & { startTimeout?: Millis },
+  options: GobgpdConfigOptions & { startTimeout?: Millis; /** Reuse a socket path (a restart clients reconnect to). */ apiSocketPath?: string },
 ): Promise<GobgpdInstance> {
   const dir = await lab.tempDir('gobgpd');
   const configPath = join(dir, 'gobgpd.toml');
-  const apiTarget = `unix://${join(dir, 'gobgpd.sock')}`;
+  const apiTarget = `unix://${options.apiSocketPath ?? join(dir, 'gobgpd.sock')}`;
   await writeFile(configPath, gobgpdConfig(options));
   const proc = await ns.spawn('gobgpd', 'gobgpd', ['-f', configPath, '--api-hosts', apiTarget, '--pprof-disable', '--log-plain']);
   const cli = (args: readonly string[]): Promise<RunResult> => run('gobgp', ['--target', apiTarget, ...args]);
