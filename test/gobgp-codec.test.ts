@@ -1,8 +1,10 @@
 /**
- * Unit tests of the GoBGP v3 path codec (src/gobgp/path-codec.ts, protobuf-wire.ts) and of
- * samePath. The hand-written wire encoding is checked against protobufjs reading and
- * writing the same messages from proto/gobgp/attribute.proto.
+ * Unit tests of the GoBGP v3 path codec (src/gobgp/path-codec.ts, any-payloads.ts) and of
+ * samePath. The codec writes with protobufjs from our subset in proto/gobgp/; the bytes are
+ * read back here with upstream's own .proto files (Debian's golang-github-osrg-gobgp-dev),
+ * so a field our subset declared wrongly would show.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
@@ -10,12 +12,22 @@ import { parsePrefix } from '../src/core/prefix.js';
 import type { Path, Path__Output } from '../src/gobgp/generated/apipb/Path.js';
 import { decodePath, encodePath, isLocallyOriginated, PathCodecError } from '../src/gobgp/path-codec.js';
 import { pathKey, samePath, type PathSpec, type RibPath } from '../src/gobgp/path.js';
-import { GOBGP_PROTO_FILES, gobgpProtoDir } from '../src/gobgp/proto-files.js';
-import { ProtoWriter, readFields, uint32sOf } from '../src/gobgp/protobuf-wire.js';
+import { GOBGP_PROTO_FILES } from '../src/gobgp/proto-files.js';
 
-const root = new protobuf.Root();
-root.loadSync(GOBGP_PROTO_FILES.map((f) => join(gobgpProtoDir(), f)), { keepCase: true });
-root.resolveAll();
+const UPSTREAM_DIR = '/usr/share/gocode/src/github.com/osrg/gobgp/api';
+const upstreamPresent = GOBGP_PROTO_FILES.every((f) => existsSync(join(UPSTREAM_DIR, f)));
+if (!upstreamPresent) {
+  console.warn(
+    `SKIPPED gobgp-codec upstream checks: ${UPSTREAM_DIR} lacks ${GOBGP_PROTO_FILES.join(', ')} (install golang-github-osrg-gobgp-dev)`,
+  );
+}
+
+function loadUpstream(): protobuf.Root {
+  const root = new protobuf.Root();
+  root.loadSync(GOBGP_PROTO_FILES.map((f) => join(UPSTREAM_DIR, f)), { keepCase: true });
+  root.resolveAll();
+  return root;
+}
 
 const v4: PathSpec = {
   prefix: parsePrefix('203.0.113.64/26'),
@@ -71,7 +83,8 @@ function asListed(p: Path, extra: Partial<Path__Output> = {}): Path__Output {
   };
 }
 
-function decodeAny(a: { type_url: string; value: Uint8Array }): { type: protobuf.Type; obj: Record<string, unknown> } {
+/** One Any payload as upstream's declaration of its type reads it (only fields on the wire). */
+function decodeUpstream(root: protobuf.Root, a: { type_url: string; value: Uint8Array }): { type: protobuf.Type; obj: Record<string, unknown> } {
   const type = root.lookupType(a.type_url.slice(a.type_url.lastIndexOf('/') + 1));
   const obj = type.toObject(type.decode(a.value), { defaults: false, longs: Number });
   return { type, obj };
@@ -97,40 +110,37 @@ describe('path codec (GoBGP v3)', () => {
     expect(types(p6)).not.toContain('type.googleapis.com/apipb.NextHopAttribute');
   });
 
-  it('writes exactly what protobufjs writes for the same messages, and reads back the same values', () => {
-    const listed = asListed(encodePath(v6));
-    const byType = new Map<string, Record<string, unknown>>();
-    for (const a of [listed.nlri!, ...listed.pattrs]) {
-      const { type, obj } = decodeAny(a);
-      byType.set(type.name, obj);
-      const reencoded = type.encode(type.fromObject(obj)).finish();
-      expect(Buffer.from(reencoded).toString('hex'), type.name).toBe(a.value.toString('hex'));
-    }
-    expect(byType.get('IPAddressPrefix')).toEqual({ prefix_len: 48, prefix: '2001:db8:100::' });
-    expect(byType.get('OriginAttribute')).toEqual({ origin: 2 });
-    expect(byType.get('MultiExitDiscAttribute')).toEqual({ med: 4_294_967_295 });
-    expect(byType.get('LocalPrefAttribute')).toEqual({}); // present, value 0
-    expect(byType.get('CommunitiesAttribute')).toEqual({ communities: v6.communities });
-    expect(byType.get('AsPathAttribute')).toEqual({ segments: [{ type: 2, numbers: v6.asPath }] });
-    expect(byType.get('LargeCommunitiesAttribute')).toEqual({
-      communities: [
-        { global_admin: 64512, local_data1: 1, local_data2: 2 },
-        { global_admin: 4_200_000_000, local_data2: 4_294_967_295 },
-      ],
-    });
-    const mp = byType.get('MpReachNLRIAttribute') as { family: unknown; next_hops: string[]; nlris: { type_url: string }[] };
-    expect(mp.family).toEqual({ afi: 2, safi: 1 });
-    expect(mp.next_hops).toEqual(['2001:db8::1']);
-    expect(mp.nlris.map((n) => n.type_url)).toEqual(['type.googleapis.com/apipb.IPAddressPrefix']);
+  it('round-trips zero values: origin IGP, a /0 prefix, MED 0, LOCAL_PREF 0, zero large-community parts', () => {
+    const zeros: PathSpec = {
+      prefix: parsePrefix('0.0.0.0/0'),
+      nextHop: '192.0.2.1',
+      origin: 'igp',
+      med: 0,
+      localPref: 0,
+      communities: [0],
+      largeCommunities: [{ global: 0, local1: 0, local2: 0 }],
+      asPath: [64512],
+    };
+    const decoded = decodePath(asListed(encodePath(zeros)));
+    expect(decoded.unmodeled).toEqual([]);
+    expect(decoded).toMatchObject({ ...zeros, best: true });
+    expect(samePath(decoded, zeros)).toBe(true);
   });
 
-  it('decodes what protobufjs writes, including unpacked repeated numbers', () => {
-    const type = root.lookupType('apipb.CommunitiesAttribute');
-    const packed = type.encode(type.fromObject({ communities: [1, 2, 0xffff_ffff] })).finish();
-    expect(uint32sOf(readFields(packed), 1)).toEqual([1, 2, 0xffff_ffff]);
-    // Unpacked: one varint field per element (a valid encoding parsers must accept).
-    const unpacked = new ProtoWriter().uint32(1, 1).uint32(1, 2).uint32(1, 0xffff_ffff).finish();
-    expect(uint32sOf(readFields(unpacked), 1)).toEqual([1, 2, 0xffff_ffff]);
+  it('reads repeated numbers in the unpacked encoding too (parsers must accept both)', () => {
+    const listed = asListed(encodePath(v4));
+    // CommunitiesAttribute field 1 as one varint field per element instead of one packed run.
+    const writer = protobuf.Writer.create();
+    for (const c of [1, 2, 0xffff_ffff]) writer.uint32((1 << 3) | 0).uint32(c);
+    const unpacked = { type_url: 'type.googleapis.com/apipb.CommunitiesAttribute', value: Buffer.from(writer.finish()) };
+    const pattrs = listed.pattrs.filter((a) => !a.type_url.endsWith('.CommunitiesAttribute')).concat(unpacked);
+    expect(decodePath({ ...listed, pattrs }).communities).toEqual([1, 2, 0xffff_ffff]);
+  });
+
+  it('reports a payload that is not the message its type URL names as a PathCodecError', () => {
+    const listed = asListed(encodePath(v4));
+    const truncated = { type_url: 'type.googleapis.com/apipb.MultiExitDiscAttribute', value: Buffer.from([0x08]) };
+    expect(() => decodePath({ ...listed, pattrs: [...listed.pattrs, truncated] })).toThrow(PathCodecError);
   });
 
   it('marks a withdrawal', () => {
@@ -143,6 +153,8 @@ describe('path codec (GoBGP v3)', () => {
     expect(() => encodePath({ ...v6, nextHop: '198.51.100.1' })).toThrow(PathCodecError);
     expect(() => encodePath({ ...v4, communities: [2 ** 32] })).toThrow(PathCodecError);
     expect(() => encodePath({ ...v4, med: -1 })).toThrow(PathCodecError);
+    expect(() => encodePath({ ...v4, localPref: 1.5 })).toThrow(PathCodecError);
+    expect(() => encodePath({ ...v4, largeCommunities: [{ global: 1, local1: 2 ** 32, local2: 0 }] })).toThrow(PathCodecError);
   });
 
   it('reports attributes it does not model instead of dropping them', () => {
@@ -163,6 +175,66 @@ describe('path codec (GoBGP v3)', () => {
   it('refuses NLRI of other families', () => {
     const listed = asListed(encodePath(v4));
     expect(() => decodePath({ ...listed, family: { afi: 'AFI_L2VPN', safi: 'SAFI_EVPN' } })).toThrow(PathCodecError);
+  });
+});
+
+describe.skipIf(!upstreamPresent)('path codec bytes, read with upstream GoBGP 3.10 .proto files', () => {
+  const upstream = upstreamPresent ? loadUpstream() : new protobuf.Root();
+
+  /** Decodes every payload of a path with upstream's types; each must re-encode to the same bytes. */
+  function payloadsOf(spec: PathSpec): Map<string, Record<string, unknown>> {
+    const listed = asListed(encodePath(spec));
+    const byType = new Map<string, Record<string, unknown>>();
+    for (const a of [listed.nlri!, ...listed.pattrs]) {
+      const { type, obj } = decodeUpstream(upstream, a);
+      byType.set(type.name, obj);
+      const reencoded = type.encode(type.fromObject(obj)).finish();
+      expect(Buffer.from(reencoded).toString('hex'), type.name).toBe(a.value.toString('hex'));
+    }
+    return byType;
+  }
+
+  const largeCommunities = {
+    communities: [
+      { global_admin: 64512, local_data1: 1, local_data2: 2 },
+      { global_admin: 4_200_000_000, local_data2: 4_294_967_295 }, // a zero stays off the wire
+    ],
+  };
+
+  it('IPv4: every attribute reads back as sent, MED 0 present with an empty body', () => {
+    const byType = payloadsOf(v4);
+    expect([...byType.keys()].sort()).toEqual(
+      ['AsPathAttribute', 'CommunitiesAttribute', 'IPAddressPrefix', 'LargeCommunitiesAttribute', 'LocalPrefAttribute',
+        'MultiExitDiscAttribute', 'NextHopAttribute', 'OriginAttribute'],
+    );
+    expect(byType.get('IPAddressPrefix')).toEqual({ prefix_len: 26, prefix: '203.0.113.64' });
+    expect(byType.get('OriginAttribute')).toEqual({ origin: 1 });
+    expect(byType.get('NextHopAttribute')).toEqual({ next_hop: '198.51.100.1' });
+    expect(byType.get('MultiExitDiscAttribute')).toEqual({}); // present, value 0
+    expect(byType.get('LocalPrefAttribute')).toEqual({ local_pref: 250 });
+    expect(byType.get('CommunitiesAttribute')).toEqual({ communities: v4.communities });
+    expect(byType.get('AsPathAttribute')).toEqual({ segments: [{ type: 2, numbers: v4.asPath }] });
+    expect(byType.get('LargeCommunitiesAttribute')).toEqual(largeCommunities);
+  });
+
+  it('IPv6: every attribute reads back as sent, LOCAL_PREF 0 present with an empty body', () => {
+    const byType = payloadsOf(v6);
+    expect([...byType.keys()].sort()).toEqual(
+      ['AsPathAttribute', 'CommunitiesAttribute', 'IPAddressPrefix', 'LargeCommunitiesAttribute', 'LocalPrefAttribute',
+        'MpReachNLRIAttribute', 'MultiExitDiscAttribute', 'OriginAttribute'],
+    );
+    expect(byType.get('IPAddressPrefix')).toEqual({ prefix_len: 48, prefix: '2001:db8:100::' });
+    expect(byType.get('OriginAttribute')).toEqual({ origin: 2 });
+    expect(byType.get('MultiExitDiscAttribute')).toEqual({ med: 4_294_967_295 });
+    expect(byType.get('LocalPrefAttribute')).toEqual({}); // present, value 0
+    expect(byType.get('CommunitiesAttribute')).toEqual({ communities: v6.communities });
+    expect(byType.get('AsPathAttribute')).toEqual({ segments: [{ type: 2, numbers: v6.asPath }] });
+    expect(byType.get('LargeCommunitiesAttribute')).toEqual(largeCommunities);
+    const mp = byType.get('MpReachNLRIAttribute') as { family: unknown; next_hops: string[]; nlris: { type_url: string; value: Uint8Array }[] };
+    expect(mp.family).toEqual({ afi: 2, safi: 1 });
+    expect(mp.next_hops).toEqual(['2001:db8::1']);
+    expect(mp.nlris.map((n) => n.type_url)).toEqual(['type.googleapis.com/apipb.IPAddressPrefix']);
+    expect(decodeUpstream(upstream, mp.nlris[0]!).obj).toEqual({ prefix_len: 48, prefix: '2001:db8:100::' });
   });
 });
 

@@ -9,45 +9,12 @@ import { parsePrefix, type Family as IpFamily } from '../core/prefix.js';
 import type { Any, Any__Output } from './generated/google/protobuf/Any.js';
 import type { Family } from './generated/apipb/Family.js';
 import type { Path, Path__Output } from './generated/apipb/Path.js';
+import { AFI, AS_SEGMENT_TYPE, PAYLOAD, SAFI, payloadName, type AnyPayload } from './any-payloads.js';
 import type { Origin, PathSpec, RibPath } from './path.js';
-import {
-  ProtoWriter,
-  messagesOf,
-  readFields,
-  stringOf,
-  stringsOf,
-  uint32Of,
-  uint32sOf,
-  type WireField,
-} from './protobuf-wire.js';
 
 export class PathCodecError extends Error {
   override readonly name = 'PathCodecError';
 }
-
-const TYPE_URL_PREFIX = 'type.googleapis.com/apipb.';
-
-/** The attribute and NLRI messages this codec knows, by their apipb name. */
-const T = {
-  origin: 'OriginAttribute',
-  asPath: 'AsPathAttribute',
-  nextHop: 'NextHopAttribute',
-  med: 'MultiExitDiscAttribute',
-  localPref: 'LocalPrefAttribute',
-  communities: 'CommunitiesAttribute',
-  largeCommunities: 'LargeCommunitiesAttribute',
-  mpReach: 'MpReachNLRIAttribute',
-  ipPrefix: 'IPAddressPrefix',
-} as const;
-
-// Field numbers, as in proto/gobgp/attribute.proto.
-const AS_SEGMENT_TYPE = 1;
-const AS_SEGMENT_NUMBERS = 2;
-const AS_SEQUENCE = 2;
-const FAMILY_AFI = 1;
-const FAMILY_SAFI = 2;
-const AFI_IP6 = 2;
-const SAFI_UNICAST = 1;
 
 const ORIGIN_CODE: Record<Origin, number> = { igp: 0, egp: 1, incomplete: 2 };
 const ORIGIN_NAME: readonly Origin[] = ['igp', 'egp', 'incomplete'];
@@ -59,12 +26,39 @@ export function apiFamily(family: IpFamily): Family {
 /** An Any as the generated input type allows, with its value always as bytes. */
 interface PackedAny { type_url: string; value: Uint8Array }
 
-function pack(name: string, body: ProtoWriter): PackedAny {
-  return { type_url: TYPE_URL_PREFIX + name, value: body.finish() };
+function pack<In>(payload: AnyPayload<In, unknown>, value: In): PackedAny {
+  return { type_url: payload.typeUrl, value: payload.encode(value) };
+}
+
+/**
+ * proto3 leaves zero scalars off the wire, as gobgpd's Go encoder does; protobufjs writes
+ * any field that is set. Passing a zero as unset keeps our bytes canonical.
+ */
+function unlessZero(value: number): number | undefined {
+  return value === 0 ? undefined : value;
+}
+
+/** protobufjs would silently truncate (`>>> 0`) what a uint32 field cannot hold: refuse it. */
+function checkUint32(spec: PathSpec, what: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+    throw new PathCodecError(`${spec.prefix.key}: ${what} ${value} is not a uint32`);
+  }
+}
+
+function checkNumbers(spec: PathSpec): void {
+  for (const asn of spec.asPath) checkUint32(spec, 'AS number', asn);
+  if (spec.med !== undefined) checkUint32(spec, 'MED', spec.med);
+  if (spec.localPref !== undefined) checkUint32(spec, 'LOCAL_PREF', spec.localPref);
+  for (const c of spec.communities) checkUint32(spec, 'community', c);
+  for (const c of spec.largeCommunities) {
+    checkUint32(spec, 'large community global admin', c.global);
+    checkUint32(spec, 'large community local data 1', c.local1);
+    checkUint32(spec, 'large community local data 2', c.local2);
+  }
 }
 
 function nlriOf(spec: PathSpec): PackedAny {
-  return pack(T.ipPrefix, new ProtoWriter().uint32(1, spec.prefix.length).string(2, spec.prefix.address));
+  return pack(PAYLOAD.ipPrefix, { prefix_len: unlessZero(spec.prefix.length), prefix: spec.prefix.address });
 }
 
 /** The apipb.Path for AddPath / AddPathStream / DeletePath. Throws PathCodecError on a bad spec. */
@@ -72,38 +66,39 @@ export function encodePath(spec: PathSpec, opts: { withdraw?: boolean } = {}): P
   const family = spec.prefix.family;
   const nextHopOk = family === 4 ? isIPv4(spec.nextHop) : isIPv6(spec.nextHop);
   if (!nextHopOk) throw new PathCodecError(`${spec.prefix.key}: next hop "${spec.nextHop}" is not an IPv${family} address`);
-  try {
-    const nlri = nlriOf(spec);
-    const pattrs: Any[] = [pack(T.origin, new ProtoWriter().uint32(1, ORIGIN_CODE[spec.origin]))];
-    if (spec.asPath.length > 0) {
-      const segment = new ProtoWriter().uint32(AS_SEGMENT_TYPE, AS_SEQUENCE).packedUint32(AS_SEGMENT_NUMBERS, spec.asPath);
-      pattrs.push(pack(T.asPath, new ProtoWriter().message(1, segment)));
-    }
-    if (family === 4) {
-      pattrs.push(pack(T.nextHop, new ProtoWriter().string(1, spec.nextHop)));
-    } else {
-      const fam = new ProtoWriter().uint32(FAMILY_AFI, AFI_IP6).uint32(FAMILY_SAFI, SAFI_UNICAST);
-      const anyNlri = new ProtoWriter().string(1, nlri.type_url).bytes(2, nlri.value);
-      pattrs.push(pack(T.mpReach, new ProtoWriter().message(1, fam).string(2, spec.nextHop).message(3, anyNlri)));
-    }
-    // MED and LOCAL_PREF 0 are real values: encode the attribute whenever the spec has one.
-    if (spec.med !== undefined) pattrs.push(pack(T.med, new ProtoWriter().uint32(1, spec.med)));
-    if (spec.localPref !== undefined) pattrs.push(pack(T.localPref, new ProtoWriter().uint32(1, spec.localPref)));
-    if (spec.communities.length > 0) {
-      pattrs.push(pack(T.communities, new ProtoWriter().packedUint32(1, spec.communities)));
-    }
-    if (spec.largeCommunities.length > 0) {
-      const body = new ProtoWriter();
-      for (const c of spec.largeCommunities) {
-        body.message(1, new ProtoWriter().uint32(1, c.global).uint32(2, c.local1).uint32(3, c.local2));
-      }
-      pattrs.push(pack(T.largeCommunities, body));
-    }
-    return { family: apiFamily(family), nlri, pattrs, is_withdraw: opts.withdraw ?? false };
-  } catch (err) {
-    if (err instanceof RangeError) throw new PathCodecError(`${spec.prefix.key}: ${err.message}`);
-    throw err;
+  checkNumbers(spec);
+  const nlri = nlriOf(spec);
+  const pattrs: Any[] = [pack(PAYLOAD.origin, { origin: unlessZero(ORIGIN_CODE[spec.origin]) })];
+  if (spec.asPath.length > 0) {
+    pattrs.push(pack(PAYLOAD.asPath, { segments: [{ type: AS_SEGMENT_TYPE.AS_SEQUENCE, numbers: spec.asPath }] }));
   }
+  if (family === 4) {
+    pattrs.push(pack(PAYLOAD.nextHop, { next_hop: spec.nextHop }));
+  } else {
+    pattrs.push(
+      pack(PAYLOAD.mpReach, {
+        family: { afi: AFI.IP6, safi: SAFI.UNICAST },
+        next_hops: [spec.nextHop],
+        nlris: [nlri],
+      }),
+    );
+  }
+  // MED and LOCAL_PREF 0 are real values: encode the attribute whenever the spec has one
+  // (its body is empty then, which gobgpd reads as 0).
+  if (spec.med !== undefined) pattrs.push(pack(PAYLOAD.med, { med: unlessZero(spec.med) }));
+  if (spec.localPref !== undefined) pattrs.push(pack(PAYLOAD.localPref, { local_pref: unlessZero(spec.localPref) }));
+  if (spec.communities.length > 0) {
+    pattrs.push(pack(PAYLOAD.communities, { communities: spec.communities }));
+  }
+  if (spec.largeCommunities.length > 0) {
+    const communities = spec.largeCommunities.map((c) => ({
+      global_admin: unlessZero(c.global),
+      local_data1: unlessZero(c.local1),
+      local_data2: unlessZero(c.local2),
+    }));
+    pattrs.push(pack(PAYLOAD.largeCommunities, { communities }));
+  }
+  return { family: apiFamily(family), nlri, pattrs, is_withdraw: opts.withdraw ?? false };
 }
 
 /**
@@ -125,10 +120,10 @@ export function decodePath(p: Path__Output): RibPath {
     throw new PathCodecError(`unsupported family ${afi ?? '?'}/${p.family?.safi ?? '?'}`);
   }
   const nlri = p.nlri;
-  if (!nlri || nlri.type_url !== TYPE_URL_PREFIX + T.ipPrefix) {
+  if (!nlri || nlri.type_url !== PAYLOAD.ipPrefix.typeUrl) {
     throw new PathCodecError(`unsupported NLRI ${nlri?.type_url ?? '(none)'}`);
   }
-  const prefix = decodeIpPrefix(readFields(nlri.value));
+  const prefix = decodeIpPrefix(nlri.value);
 
   const spec: RibPath = {
     prefix,
@@ -147,8 +142,18 @@ export function decodePath(p: Path__Output): RibPath {
   return spec;
 }
 
-function decodeIpPrefix(fields: readonly WireField[]): RibPath['prefix'] {
-  const text = `${stringOf(fields, 2)}/${uint32Of(fields, 1)}`;
+/** A payload's message, or PathCodecError naming it when its bytes are not that message. */
+function decodeAs<Out>(payload: AnyPayload<never, Out>, bytes: Uint8Array): Out {
+  try {
+    return payload.decode(bytes);
+  } catch (err) {
+    throw new PathCodecError(`bad ${payload.name}: ${(err as Error).message}`);
+  }
+}
+
+function decodeIpPrefix(bytes: Uint8Array): RibPath['prefix'] {
+  const { prefix, prefix_len } = decodeAs(PAYLOAD.ipPrefix, bytes);
+  const text = `${prefix}/${prefix_len}`;
   try {
     return parsePrefix(text);
   } catch (err) {
@@ -157,36 +162,34 @@ function decodeIpPrefix(fields: readonly WireField[]): RibPath['prefix'] {
 }
 
 function decodeAttribute(attr: Any__Output, spec: RibPath, family: IpFamily, sawOrigin: () => void): void {
-  const name = attr.type_url.startsWith(TYPE_URL_PREFIX) ? attr.type_url.slice(TYPE_URL_PREFIX.length) : attr.type_url;
-  const f = readFields(attr.value);
+  const name = payloadName(attr.type_url);
   switch (name) {
-    case T.origin: {
-      const code = uint32Of(f, 1);
+    case PAYLOAD.origin.name: {
+      const code = decodeAs(PAYLOAD.origin, attr.value).origin;
       const origin = ORIGIN_NAME[code];
       if (origin) spec.origin = origin;
       else spec.unmodeled.push(`ORIGIN ${code}`);
       sawOrigin();
       return;
     }
-    case T.asPath:
-      for (const seg of messagesOf(f, 1)) {
-        const sf = readFields(seg);
-        const type = uint32Of(sf, AS_SEGMENT_TYPE);
-        const numbers = uint32sOf(sf, AS_SEGMENT_NUMBERS);
+    case PAYLOAD.asPath.name:
+      for (const { type, numbers } of decodeAs(PAYLOAD.asPath, attr.value).segments) {
         // PathSpec models a single AS_SEQUENCE; anything else must not compare equal.
-        if (type === AS_SEQUENCE && spec.asPath.length === 0) spec.asPath = numbers;
+        if (type === AS_SEGMENT_TYPE.AS_SEQUENCE && spec.asPath.length === 0) spec.asPath = numbers;
         else spec.unmodeled.push(`AS_PATH segment type ${type} [${numbers.join(' ')}]`);
       }
       return;
-    case T.nextHop:
-      if (family === 4) spec.nextHop = stringOf(f, 1);
-      else spec.unmodeled.push(`NEXT_HOP ${stringOf(f, 1)} on an IPv6 path`);
+    case PAYLOAD.nextHop.name: {
+      const nextHop = decodeAs(PAYLOAD.nextHop, attr.value).next_hop;
+      if (family === 4) spec.nextHop = nextHop;
+      else spec.unmodeled.push(`NEXT_HOP ${nextHop} on an IPv6 path`);
       return;
-    case T.mpReach: {
-      const hops = stringsOf(f, 2);
-      const fam = readFields(messagesOf(f, 1)[0] ?? new Uint8Array());
-      const afi = uint32Of(fam, FAMILY_AFI);
-      if (family === 6 && afi === AFI_IP6 && hops.length >= 1) {
+    }
+    case PAYLOAD.mpReach.name: {
+      const mp = decodeAs(PAYLOAD.mpReach, attr.value);
+      const hops = mp.next_hops;
+      const afi = mp.family?.afi ?? 0;
+      if (family === 6 && afi === AFI.IP6 && hops.length >= 1) {
         spec.nextHop = hops[0]!;
         if (hops.length > 1) spec.unmodeled.push(`extra next hops ${hops.slice(1).join(' ')}`);
       } else {
@@ -194,20 +197,19 @@ function decodeAttribute(attr: Any__Output, spec: RibPath, family: IpFamily, saw
       }
       return;
     }
-    case T.med:
-      spec.med = uint32Of(f, 1);
+    case PAYLOAD.med.name:
+      spec.med = decodeAs(PAYLOAD.med, attr.value).med;
       return;
-    case T.localPref:
-      spec.localPref = uint32Of(f, 1);
+    case PAYLOAD.localPref.name:
+      spec.localPref = decodeAs(PAYLOAD.localPref, attr.value).local_pref;
       return;
-    case T.communities:
-      spec.communities = uint32sOf(f, 1);
+    case PAYLOAD.communities.name:
+      spec.communities = decodeAs(PAYLOAD.communities, attr.value).communities;
       return;
-    case T.largeCommunities:
-      spec.largeCommunities = messagesOf(f, 1).map((m): LargeCommunity => {
-        const lf = readFields(m);
-        return { global: uint32Of(lf, 1), local1: uint32Of(lf, 2), local2: uint32Of(lf, 3) };
-      });
+    case PAYLOAD.largeCommunities.name:
+      spec.largeCommunities = decodeAs(PAYLOAD.largeCommunities, attr.value).communities.map(
+        (c): LargeCommunity => ({ global: c.global_admin, local1: c.local_data1, local2: c.local_data2 }),
+      );
       return;
     default:
       spec.unmodeled.push(name);
