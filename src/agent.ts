@@ -140,7 +140,9 @@ export class Agent {
 
   private onHealthChange(change: ServiceHealthChange): void {
     this.metrics.serviceHealthy.set({ service: change.service }, change.healthy ? 1 : 0);
-    this.recompute(`${change.service} ${change.healthy ? 'healthy' : 'unhealthy'}`);
+    // `checkEndedAt`: when the deciding probe returned (epoch ms), so the agent's own share of a
+    // failover can be measured from the log (bench/).
+    this.recompute(`${change.service} ${change.healthy ? 'healthy' : 'unhealthy'}: ${change.cause}`, change.outcome.endedAt);
   }
 
   setDrained(service: string, drained: boolean): boolean {
@@ -179,7 +181,7 @@ export class Agent {
   }
 
   /** Runs the pure decision and hands the result to the reconcilers. Cheap; called on every change. */
-  private recompute(cause: string): void {
+  private recompute(cause: string, checkEndedAt?: number): void {
     if (this.stopping) return;
     const health = new Map(this.config.services.map((s) => [s.name, this.health.isHealthy(s.name)]));
     const decisions = decide({
@@ -197,7 +199,7 @@ export class Agent {
       this.metrics.serviceServing.set({ service: d.service }, d.serve ? 1 : 0);
       if (before && before.serve === d.serve && before.reason === d.reason) continue;
       if (before || d.serve) {
-        this.log.info({ service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause }, d.serve ? `announcing ${d.service}` : `withdrawing ${d.service}: ${d.reason}`);
+        this.log.info({ service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt }, d.serve ? `announcing ${d.service}` : `withdrawing ${d.service}: ${d.reason}`);
       }
     }
     this.decisions = new Map(decisions.map((d) => [d.service, d]));
