@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 /**
  * A typed client for gobgpd 3.10's gRPC API (service apipb.GobgpApi), covering what the
  * agent needs: read the global config, originate and withdraw paths, list what gobgpd
@@ -199,6 +200,8 @@ export class GobgpClient {
         const peer = res.peer?.peer;
         if (!peer) return;
         const info = peerInfoOf(peer);
+        // gobgpd 3.10 opens the stream with an event for no neighbor at all ("<nil>"): not a peer.
+        if (!isIP(info.address)) return;
         freshFromStream.add(info.address);
         onChange(info);
       });
