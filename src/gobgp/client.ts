@@ -1,9 +1,9 @@
-import { isIP } from 'node:net';
 /**
  * A typed client for gobgpd 3.10's gRPC API (service apipb.GobgpApi), covering what the
  * agent needs: read the global config, originate and withdraw paths, list what gobgpd
  * originates, list and watch peers. Path encoding lives in path-codec.ts.
  */
+import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
