@@ -174,7 +174,6 @@ export class AgentLab {
         'next-hop': { ipv4: SERVER_V4, ipv6: SERVER_V6 },
         communities: ['65001:100'],
         'reconcile-interval': '500ms',
-        ...(this.options.speaker === 'external' ? { 'allow-unguarded': true } : {}),
       },
       services: overrides.services ?? [
         {
