@@ -94,3 +94,25 @@ describe.skipIf(!gobgpd)('the fixtures are configs gobgpd 3.10 reads', () => {
     execFileSync('gobgpd', ['--dry-run', '--log-plain', '--pprof-disable', '-f', join(FIXTURES, toml)], { stdio: 'pipe', timeout: 10_000 });
   });
 });
+
+describe('as-path-prepend and iBGP neighbors', () => {
+  it('warns at the iBGP neighbor that would drop a prepended route as a loop', () => {
+    writeFileSync(join(temp.dir, 'ibgp.toml'), [
+      '[global.config]', '  as = 65001', '  router-id = "192.0.2.1"',
+      '[[neighbors]]', '  [neighbors.config]', '    neighbor-address = "192.0.2.3"', '    peer-as = 65001',
+      '  [neighbors.timers.config]', '    hold-time = 3', '    keepalive-interval = 1', '',
+    ].join('\n'));
+    const agent = (prepend: number) => loadAgentConfig(temp.write(`
+      node: { id: a-1 }
+      cluster: { name: c }
+      bgp:
+        gobgp: { run: { config: ibgp.toml } }
+        next-hop: { ipv4: 192.0.2.1 }
+      services: [{ name: web, prefixes: [203.0.113.80/32], mode: anycast, checks: [{ tcp: { port: 80 } }], bgp: { as-path-prepend: ${prepend} } }]
+    `), 'check');
+    expect(lines(agent(2).diagnostics)).toEqual([
+      `${join(temp.dir, 'ibgp.toml')}:7:1: warning: neighbor 192.0.2.3 is iBGP (peer-as = global as 65001): it drops the routes of web (as-path-prepend puts its own AS in the path); prepend only towards eBGP neighbors`,
+    ]);
+    expect(agent(0).diagnostics).toEqual([]);
+  });
+});

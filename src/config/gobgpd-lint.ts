@@ -63,7 +63,7 @@ function get(t: unknown, ...path: string[]): unknown {
  * Warnings about gobgpd's own config (`file`, reported as `displayFile`). A file that does
  * not parse is an error: gobgpd would refuse to start.
  */
-export function lintGobgpdConfig(file: string, displayFile: string): Diagnostic[] {
+export function lintGobgpdConfig(file: string, displayFile: string, agent: { prepending?: string[] } = {}): Diagnostic[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -118,6 +118,16 @@ export function lintGobgpdConfig(file: string, displayFile: string): Diagnostic[
       holdTimeWarning(undefined, ['neighbors', n], name, '[neighbors.timers.config]', warn);
     }
   });
+
+  // The agent puts prepended ASes into the path in gobgpd's global table, which every
+  // neighbor gets: an iBGP neighbor then sees its own AS and drops the route as a loop.
+  const localAs = get(config, 'global', 'config', 'as');
+  if (agent.prepending?.length) {
+    neighbors.forEach((neighbor, n) => {
+      if (get(neighbor, 'config', 'peer-as') !== localAs) return;
+      warn(['neighbors', n, 'config', 'peer-as'], `neighbor ${String(get(neighbor, 'config', 'neighbor-address'))} is iBGP (peer-as = global as ${String(localAs)}): it drops the routes of ${agent.prepending!.join(', ')} (as-path-prepend puts its own AS in the path); prepend only towards eBGP neighbors`);
+    });
+  }
 
   dynamic.forEach((d, k) => {
     const group = get(d, 'config', 'peer-group');

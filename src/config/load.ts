@@ -65,7 +65,10 @@ export function loadAgentConfig(file: string, mode: Mode): LoadResult<AgentConfi
   findings.push(...fileReferenceFindings(agentFileReferences(parts), mode));
   const diagnostics = [...read.diagnostics, ...place(file, source, findings)];
   const gobgpdConfig = parts.bgp?.gobgp.run?.config;
-  if (gobgpdConfig) diagnostics.push(...lintGobgpdConfig(gobgpdConfig, displayPath(file, gobgpdConfig)));
+  if (gobgpdConfig) {
+    const prepending = parts.services.filter((s) => s && s.bgp.asPathPrepend > 0).map((s) => s!.name);
+    diagnostics.push(...lintGobgpdConfig(gobgpdConfig, displayPath(file, gobgpdConfig), { prepending }));
+  }
   sortDiagnostics(diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
   const config = assembleAgentConfig(parts, absolute);
