@@ -11,7 +11,8 @@ import type { PrefixKey } from './core/prefix.js';
 import { decide, type ServiceDecision } from './decide.js';
 import { runQuorumChain, type ModuleVerdict, type QuorumVerdict } from './cluster/quorum-chain.js';
 import { votingVerdict } from './cluster/voting.js';
-import { HealthMonitor, type ServiceHealthChange } from './health/monitor.js';
+import type { ServiceHealthChange } from './health/monitor.js';
+import { ServiceMonitors } from './health/service-monitors.js';
 import { desiredBgpPaths } from './announce/desired-bgp.js';
 import { BgpReconciler } from './announce/reconcile-bgp.js';
 import { OriginatedRecord } from './announce/originated-record.js';
@@ -26,7 +27,7 @@ const monotonicNow = (): Millis => ms(performance.now());
 
 export class Agent {
   private readonly metrics = new AgentMetrics();
-  private readonly health: HealthMonitor;
+  private readonly health: ServiceMonitors;
   private readonly drained = new Set<ServiceName>();
   private decisions = new Map<ServiceName, ServiceDecision>();
   private quorum: QuorumVerdict;
@@ -40,8 +41,8 @@ export class Agent {
   private unwatchPeers?: () => void;
   private readonly peersEstablished = new Map<string, boolean>();
 
-  constructor(private readonly config: AgentConfig, private readonly log: Logger) {
-    this.health = new HealthMonitor(config.services, {
+  constructor(private config: AgentConfig, private readonly log: Logger) {
+    this.health = new ServiceMonitors({
       logger: log.child({ component: 'health' }),
       onChange: (change) => this.onHealthChange(change),
       onOutcome: ({ service, kind, outcome }) =>
@@ -53,7 +54,6 @@ export class Agent {
   async start(): Promise<void> {
     const { config, log } = this;
     log.info({ node: config.node.id, cluster: config.cluster.name, services: config.services.map((s) => s.name) }, 'quorate agent starting');
-    if (config.bgp) await this.startBgp();
     if (config.status) {
       this.statusServer = await startStatusServer(config.status.listen, {
         status: () => this.status(),
@@ -62,8 +62,9 @@ export class Agent {
       });
       log.info({ listen: `${config.status.listen.host}:${config.status.listen.port}` }, 'status API listening');
     }
+    if (config.bgp) await this.startBgp();
     this.logQuorum(undefined);
-    this.health.start();
+    await this.health.apply(config.services);
     this.recompute('start');
   }
 
@@ -81,11 +82,10 @@ export class Agent {
     if (!target) throw new Error('bgp.gobgp needs `run` or `address`');
     this.client = new GobgpClient({ target, callTimeout: bgp.callTimeout, logger: this.log.child({ component: 'gobgp' }) });
     this.localAs = await this.waitForSpeaker();
-    const configuredPrefixes = new Set<PrefixKey>(this.config.services.flatMap((s) => s.prefixes.map((p) => p.key)));
     this.reconciler = new BgpReconciler({
       speaker: this.client,
       record: new OriginatedRecord(this.config.stateDir),
-      configuredPrefixes,
+      configuredPrefixes: configuredPrefixes(this.config),
       logger: this.log.child({ component: 'reconcile' }),
       onApplied: (stats) => {
         this.metrics.reconciles.inc({ kind: stats.kind, result: 'ok' });
@@ -202,10 +202,48 @@ export class Agent {
         this.log.info({ service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt }, d.serve ? `announcing ${d.service}` : `withdrawing ${d.service}: ${d.reason}`);
       }
     }
+    for (const [name, before] of this.decisions) {
+      if (decisions.some((d) => d.service === name)) continue;
+      this.metrics.serviceServing.remove({ service: name });
+      this.metrics.serviceHealthy.remove({ service: name });
+      if (before.serve) this.log.info({ service: name, serve: false, reason: 'no longer configured', cause }, `withdrawing ${name}: no longer configured`);
+    }
     this.decisions = new Map(decisions.map((d) => [d.service, d]));
     if (this.reconciler && this.config.bgp && this.localAs !== undefined) {
       void this.reconciler.setDesired(desiredBgpPaths(decisions, this.config.services, this.config.bgp, this.localAs));
     }
+  }
+
+  /**
+   * Applies a new, valid config. Services (checks, prefixes, attributes, placement) and the
+   * node's BGP attributes change live: a service whose checks did not change keeps its state
+   * and stays announced. What the running parts were built from (node, cluster, TLS, state
+   * directory, status API, the speaker and BGP timers) needs a restart: kept, with a warning.
+   */
+  async reload(next: AgentConfig): Promise<void> {
+    if (this.stopping) return;
+    const old = this.config;
+    const restartOnly: [string, unknown, unknown][] = [
+      ['node', old.node, next.node],
+      ['cluster', old.cluster, next.cluster],
+      ['tls', old.tls, next.tls],
+      ['state-dir', old.stateDir, next.stateDir],
+      ['status', old.status, next.status],
+      ['bgp.gobgp', old.bgp?.gobgp, next.bgp?.gobgp],
+      ['bgp.reconcile-interval', old.bgp?.reconcileInterval, next.bgp?.reconcileInterval],
+      ['bgp.call-timeout', old.bgp?.callTimeout, next.bgp?.callTimeout],
+    ];
+    const kept = restartOnly.filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b)).map(([key]) => key);
+    if (old.bgp && !next.bgp) kept.push('bgp');
+    if (kept.length > 0) this.log.warn({ keys: kept }, `config reloaded, but ${kept.join(', ')} change only with a restart: kept as running`);
+    const bgp = old.bgp && next.bgp ? { ...old.bgp, nextHop: next.bgp.nextHop, communities: next.bgp.communities, largeCommunities: next.bgp.largeCommunities } : old.bgp;
+    this.config = { ...old, bgp, services: next.services };
+    for (const name of this.drained) if (!next.services.some((s) => s.name === name)) this.drained.delete(name);
+    await this.health.apply(this.config.services);
+    this.reconciler?.setConfiguredPrefixes(configuredPrefixes(this.config));
+    this.log.info({ services: this.config.services.map((s) => s.name) }, 'config reloaded');
+    this.recompute('config reloaded');
+    await this.reconciler?.fullSync();
   }
 
   status(): unknown {
@@ -253,4 +291,9 @@ export class Agent {
     await new Promise<void>((resolve) => (this.statusServer ? this.statusServer.close(() => resolve()) : resolve()));
     this.log.info('stopped');
   }
+}
+
+/** Every prefix the config names, served or not: the reconciler manages exactly these (and its record). */
+function configuredPrefixes(config: AgentConfig): Set<PrefixKey> {
+  return new Set(config.services.flatMap((s) => s.prefixes.map((p) => p.key)));
 }

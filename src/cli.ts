@@ -48,6 +48,16 @@ export async function main(argv: string[]): Promise<void> {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      // SIGHUP: reload. A config with any error is rejected whole; the running one stays.
+      process.on('SIGHUP', () => {
+        const next = loadAgentConfig(opts.config, 'run');
+        for (const d of next.diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ diagnostic: formatDiagnostic(d) }, `config: ${formatDiagnostic(d)}`);
+        if (!next.config) {
+          log.error({ file: opts.config }, 'reload rejected: the config has errors; the running config stays in force');
+          return;
+        }
+        agent.reload(next.config).catch((err: unknown) => log.error({ err: String(err) }, 'reload failed'));
+      });
       try {
         await agent.start();
       } catch (err) {

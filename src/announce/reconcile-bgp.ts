@@ -51,7 +51,16 @@ export class BgpReconciler {
   private loop: Promise<void> | null = null;
   private lastError: string | null = null;
 
-  constructor(private readonly opts: BgpReconcilerOptions) {}
+  private configured: ReadonlySet<PrefixKey>;
+
+  constructor(private readonly opts: BgpReconcilerOptions) {
+    this.configured = opts.configuredPrefixes;
+  }
+
+  /** After a config reload. Prefixes no longer configured stay managed through the record. */
+  setConfiguredPrefixes(prefixes: ReadonlySet<PrefixKey>): void {
+    this.configured = prefixes;
+  }
 
   /** Sets the desired paths and sends the difference right away. */
   setDesired(next: DesiredBgp): Promise<void> {
@@ -124,7 +133,7 @@ export class BgpReconciler {
 
   private async runFull(): Promise<ReconcileStats> {
     const desired = new Map(this.desired);
-    const managed = new Set<PrefixKey>([...this.opts.configuredPrefixes, ...this.opts.record.all(), ...desired.keys()]);
+    const managed = new Set<PrefixKey>([...this.configured, ...this.opts.record.all(), ...desired.keys()]);
     const held = new Map<PrefixKey, RibPath[]>();
     for (const family of [4, 6] as const) {
       for (const path of await this.opts.speaker.listLocalPaths(family)) {
