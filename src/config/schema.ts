@@ -14,7 +14,7 @@ import {
 } from './fields.js';
 import type { CheckConfig, CheckSpec, QuorumModuleConfig } from './types.js';
 
-/** Every default of the agent's file, in one place (docs/configuration.md repeats them). */
+/** Every default of the agent's file, in one place (the README's configuration reference repeats them). */
 export const AGENT_DEFAULTS = {
   votes: 1,
   heartbeatInterval: ms(200),
