@@ -72,11 +72,15 @@ export class AgentProcess {
     return this.process.pid;
   }
 
-  /** Waits for a log line whose msg matches, among lines after `from` (an index into logs). */
-  async waitForLog(pattern: RegExp, timeout: Millis = ms(30_000), from = 0): Promise<AgentLogLine> {
+  /**
+   * Waits for a log line whose msg matches (or that the predicate accepts), among lines
+   * after `from` (an index into logs).
+   */
+  async waitForLog(pattern: RegExp | ((line: AgentLogLine) => boolean), timeout: Millis = ms(30_000), from = 0): Promise<AgentLogLine> {
     const deadline = Date.now() + timeout;
+    const accepts = typeof pattern === 'function' ? pattern : (l: AgentLogLine) => pattern.test(l.msg);
     for (;;) {
-      const hit = this.logs.slice(from).find((l) => pattern.test(l.msg));
+      const hit = this.logs.slice(from).find(accepts);
       if (hit) return hit;
       if (!this.process.running) throw new Error(`agent exited before logging ${pattern}:\n${this.process.output()}`);
       if (Date.now() > deadline) throw new Error(`agent: no log ${pattern} within ${timeout} ms:\n${this.process.output()}`);

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1));
     }
     const goneAt = now();
-    const withdraw = await agent.waitForLog(/^withdrawing web/);
+    const withdraw = await agent.waitForLog(/^withdrawing web:/);
     const checkEndedAt = typeof withdraw.checkEndedAt === 'number' ? withdraw.checkEndedAt : undefined;
     console.log(`  the agent: ${withdraw.msg} (${String(withdraw.cause)})`);
     console.log(`  BIRD: ${PREFIX} gone from the table ${(goneAt - killedAt).toFixed(1)} ms after the kill`);

@@ -59,7 +59,7 @@ describe.skipIf(!requirements.ok)('agent with its own gobgpd, seen from BIRD', (
     await lab.service.kill();
     await lab.waitRoutes(V4, 0);
     await lab.waitRoutes(V6, 0);
-    const down = await agent.waitForLog(/^withdrawing web/);
+    const down = await agent.waitForLog(/^withdrawing web:/);
     expect(down.reason).toBe('checks failing');
 
     const from = agent.logs.length;
@@ -67,8 +67,8 @@ describe.skipIf(!requirements.ok)('agent with its own gobgpd, seen from BIRD', (
     await lab.waitRoutes(V4, 2);
     await lab.waitRoutes(V6, 2);
     // The service came back only after `rise` (2) passes in a row.
-    const up = await agent.waitForLog(/healthy/, ms(1000), from);
-    expect(JSON.stringify(up)).toMatch(/2 passes|rise 2/);
+    const up = await agent.waitForLog((l) => l.msg === 'service healthy' && l.service === 'web', ms(1000), from);
+    expect(up.cause).toMatch(/HTTP 200, 2 passes in a row \(rise 2\)$/);
   });
 
   it('g. corrects a managed path changed or removed by hand with the gobgp CLI, and leaves other paths alone', async () => {
