@@ -22,14 +22,14 @@ export async function holdsRouteFor(bird: BirdControl, prefix: Prefix): Promise<
  * Polls every ms until `done` holds; returns the instant the answer that satisfied it
  * arrived. Throws after `timeout` (a bound for a stuck lab, not a measurement).
  */
-export async function pollUntil(done: () => Promise<boolean>, timeout: Millis, what: string): Promise<EpochMillis> {
+export async function pollUntil(done: () => Promise<boolean>, timeout: Millis, what: string, every: Millis = POLL): Promise<EpochMillis> {
   const deadline = epochNow() + timeout;
   for (;;) {
     const ok = await done();
     const at = epochNow();
     if (ok) return at;
     if (at > deadline) throw new Error(`bench: ${what} did not happen within ${timeout} ms`);
-    await sleep(POLL);
+    await sleep(every);
   }
 }
 
@@ -59,14 +59,32 @@ export async function importedCount(bird: BirdControl, protocol: string, family:
   return 0;
 }
 
-/** Polls until every protocol in `protocols` has imported exactly `count` routes of `family`. */
-export function untilImported(bird: BirdControl, protocols: readonly string[], family: 'ipv4' | 'ipv6', count: number, timeout: Millis): Promise<EpochMillis> {
-  return pollUntil(
+/**
+ * Polls (every `every`, default 1 ms) until every protocol in `protocols` has imported exactly
+ * `count` routes of `family`. `firstAt`: the first poll that saw any route at all.
+ */
+export async function untilImported(
+  bird: BirdControl,
+  protocols: readonly string[],
+  family: 'ipv4' | 'ipv6',
+  count: number,
+  timeout: Millis,
+  every: Millis = POLL,
+): Promise<{ firstAt: EpochMillis | undefined; allAt: EpochMillis }> {
+  let firstAt: EpochMillis | undefined;
+  const allAt = await pollUntil(
     async () => {
-      for (const p of protocols) if ((await importedCount(bird, p, family)) !== count) return false;
-      return true;
+      let all = true;
+      for (const p of protocols) {
+        const n = await importedCount(bird, p, family);
+        if (n > 0) firstAt ??= epochNow();
+        if (n !== count) all = false;
+      }
+      return all;
     },
     timeout,
     `${count} ${family} routes imported by ${protocols.join(' and ')}`,
+    every,
   );
+  return { firstAt, allAt };
 }
