@@ -87,8 +87,11 @@ describe.skipIf(!requirements.ok)('agent with its own gobgpd, seen from BIRD', (
     await lab.gobgp(['global', 'rib', 'add', '-a', 'ipv4', '198.51.100.77/32', 'nexthop', SERVER_V4, 'med', '5']);
     await lab.waitRoutes('198.51.100.77/32', 2);
     await agent.waitForLog(/drifted/, ms(5000));
+    // Once the repairs' log lines have come through the pipe, three more reconcile periods
+    // must find nothing to repair: the configured paths are stable and the foreign one is not ours.
+    await new Promise((r) => setTimeout(r, 500));
     const before = agent.logs.length;
-    await new Promise((r) => setTimeout(r, 1500)); // three reconcile periods
+    await new Promise((r) => setTimeout(r, 1500));
     expect((await lab.routes('198.51.100.77/32', EBGP))[0]!.bgp.med).toBe(5);
     expect(agent.logs.slice(before).filter((l) => /drifted/.test(l.msg))).toEqual([]);
     await lab.gobgp(['global', 'rib', 'del', '-a', 'ipv4', '198.51.100.77/32']);

@@ -72,6 +72,10 @@ describe.skipIf(!requirements.ok)('agent with an external gobgpd', () => {
 
     for (let round = 0; round < 2; round++) {
       agent = await lab.startAgent(await lab.writeConfig(twoPrefixes));
+      // A starting agent first removes its leftovers, then announces once the checks pass:
+      // wait for that, or the previous run's paths would pass for this one's.
+      await agent.waitForLog(/^announcing web$/);
+      await agent.waitForLog(/^announcing web-prepended$/);
       await waitRib('ipv4', [{ prefix: '198.51.100.77/32', paths: 1 }, { prefix: V4, paths: 1 }, { prefix: '203.0.113.11/32', paths: 1 }, { prefix: V4B, paths: 1 }]);
       await waitRib('ipv6', [{ prefix: V6, paths: 1 }, { prefix: V6B, paths: 1 }]);
       // Killed without a chance to withdraw: its paths stay in the external gobgpd.
@@ -83,6 +87,8 @@ describe.skipIf(!requirements.ok)('agent with an external gobgpd', () => {
     // Restarted with 203.0.113.11/32 gone from the config: its leftover path is removed (the
     // state directory remembers it was ours), the others stay single.
     agent = await lab.startAgent(await lab.writeConfig(config));
+    await agent.waitForLog(/^announcing web$/);
+    await agent.waitForLog(/^announcing web-prepended$/);
     await waitRib('ipv4', [{ prefix: '198.51.100.77/32', paths: 1 }, { prefix: V4, paths: 1 }, { prefix: V4B, paths: 1 }]);
     await waitRib('ipv6', [{ prefix: V6, paths: 1 }, { prefix: V6B, paths: 1 }]);
     await lab.waitRoutes('203.0.113.11/32', 0);
