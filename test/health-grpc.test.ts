@@ -1,10 +1,7 @@
 /**
  * The grpc probe against a real grpc-js server implementing grpc.health.v1, plaintext and TLS.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckConfig } from '../src/config/types.js';
@@ -12,6 +9,7 @@ import { ms } from '../src/core/duration.js';
 import type { HealthHandlers } from '../src/health/generated/grpc/health/v1/Health.js';
 import { GrpcHealthProber, probeGrpc } from '../src/health/grpc.js';
 import { healthProto } from '../src/health/health-proto.js';
+import { makeSelfSignedCert } from './fixtures/self-signed-cert.js';
 
 type GrpcCheck = Extract<CheckConfig, { kind: 'grpc' }>;
 type Status = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN';
@@ -108,22 +106,7 @@ describe('grpc probe (real grpc-js Health server)', () => {
   });
 });
 
-/** A throwaway self-signed certificate for 127.0.0.1, if openssl is here. */
-function makeCert(): { dir: string; key: Buffer; cert: Buffer } | undefined {
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'quorate-health-grpc-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=quorate grpc health test', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    return { dir, key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-  } catch {
-    return undefined;
-  }
-}
-
-const tls = makeCert();
+const tls = makeSelfSignedCert('health-grpc');
 if (!tls) console.warn('health-grpc: skipping TLS grpc probe tests: openssl could not make a certificate');
 
 describe.skipIf(!tls)('grpc probe over TLS (real grpc-js server)', () => {

@@ -1,18 +1,16 @@
 /**
  * The tcp and http(s) probes against real servers on 127.0.0.1.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ms } from '../src/core/duration.js';
 import { probeHttp, type HttpCheckSpec } from '../src/health/http.js';
 import { ProbeTimeout } from '../src/health/probe.js';
 import { probeTcp } from '../src/health/tcp.js';
+import { makeSelfSignedCert } from './fixtures/self-signed-cert.js';
 
 function listen(server: net.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
@@ -149,22 +147,7 @@ describe('http probe (real server)', () => {
   });
 });
 
-/** A throwaway self-signed certificate for 127.0.0.1, if openssl is here. */
-function makeCert(): { dir: string; key: Buffer; cert: Buffer } | undefined {
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'quorate-health-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=quorate health test', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    return { dir, key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-  } catch {
-    return undefined;
-  }
-}
-
-const tls = makeCert();
+const tls = makeSelfSignedCert('health');
 if (!tls) console.warn('health-tcp-http: skipping https probe tests: openssl could not make a certificate');
 
 describe.skipIf(!tls)('https probe (real TLS server, self-signed certificate)', () => {
