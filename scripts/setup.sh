@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(gobgpd bird2 golang-github-osrg-gobgp-dev iproute2 iputils-arping tcpdump exabgp procps util-linux)
+DEBIAN_PACKAGES=(gobgpd bird2 golang-github-osrg-gobgp-dev iproute2 iputils-arping tcpdump exabgp procps util-linux curl openssl)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -25,3 +25,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npx tsc -p tsconfig.json
+# The tests are type-checked too (vitest itself only strips types).
+npx tsc -p tsconfig.test.json
