@@ -11,6 +11,7 @@ import type { BirdRoute } from './bird.js';
 import { labRequirements } from './requirements.js';
 
 const PREFIX = '203.0.113.10/32';
+const CHECK = { interval: '200ms', rise: 2, fall: 2 } as const;
 const now = (): number => performance.timeOrigin + performance.now();
 
 function describeRoute(route: BirdRoute | undefined): string {
@@ -36,10 +37,10 @@ async function main(): Promise<void> {
   });
   let agent: AgentProcess | undefined;
   try {
-    const config = lab.baseConfig({ checkInterval: '200ms', rise: 2, fall: 2 });
+    const config = lab.baseConfig({ checkInterval: CHECK.interval, rise: CHECK.rise, fall: CHECK.fall });
     agent = await lab.startAgent(await lab.writeConfig(config));
     console.log(`quorate agent started (pid ${agent.pid}); it runs gobgpd under its guard.`);
-    console.log('Service check: http GET /healthz every 200ms, timeout 100ms, rise 2, fall 2.\n');
+    console.log(`Service check: http GET /healthz every ${CHECK.interval}, timeout 100ms, rise ${CHECK.rise}, fall ${CHECK.fall}.\n`);
     await lab.waitSessions();
     const [route] = await lab.waitRoutes(PREFIX, 1, EBGP);
     console.log(`BIRD's table, while the service is healthy:\n  ${describeRoute(route)}\n`);
@@ -59,14 +60,14 @@ async function main(): Promise<void> {
     console.log(`  BIRD: ${PREFIX} gone from the table ${(goneAt - killedAt).toFixed(1)} ms after the kill`);
     if (checkEndedAt) {
       console.log(`        of which the agent's own share (deciding failed check → route gone at BIRD): ${(goneAt - checkEndedAt).toFixed(1)} ms;`);
-      console.log(`        the rest is waiting for the checks to fail ${2} times in a row.`);
+      console.log(`        the rest is the checks failing ${CHECK.fall} times in a row, ${CHECK.interval} apart.`);
     }
 
     console.log('\nStarting the service again …');
     const restartedAt = now();
     lab.service = await lab.service.restart();
     const [back] = await lab.waitRoutes(PREFIX, 1, EBGP, ms(20_000));
-    console.log(`  BIRD: back after ${(now() - restartedAt).toFixed(0)} ms (rise 2 passes):\n  ${describeRoute(back)}`);
+    console.log(`  BIRD: back after ${(now() - restartedAt).toFixed(0)} ms (rise ${CHECK.rise} passes):\n  ${describeRoute(back)}`);
 
     console.log('\nStopping the agent (SIGTERM: it withdraws everything, then exits) …');
     agent.process.kill('SIGTERM');
