@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { formatDiagnostic, loadAgentConfig, type Diagnostic } from './config/load.js';
 import { checkConfigFile } from './config/check.js';
@@ -8,7 +11,7 @@ import { Agent } from './agent.js';
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('quorate')
     .description("Failover agent: announces a service's prefixes through GoBGP only while it is healthy and its node holds quorum")
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError();
 
   program
@@ -74,4 +77,13 @@ export async function main(argv: string[]): Promise<void> {
 function report(diagnostics: Diagnostic[]): boolean {
   for (const d of diagnostics) console.error(formatDiagnostic(d));
   return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** The version in the package.json above this file (src/ or dist/src/). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
 }
