@@ -15,6 +15,8 @@ export interface ResultsDocument {
   results: BenchmarkResult[];
   /** Benchmarks that failed, with the error (the others' results are still kept). */
   failures: { name: string; error: string }[];
+  /** /proc/loadavg when the run ended (other work on the machine skews timings). */
+  loadAverageAtEnd: string;
 }
 
 function projectRoot(): string {
@@ -27,10 +29,15 @@ function projectRoot(): string {
   return dir;
 }
 
-export async function writeResults(doc: ResultsDocument): Promise<string> {
+/**
+ * A full run writes `<date>.json`; a run of some benchmarks only (`--only`) writes
+ * `<date>-<names>.json`, so it never overwrites the day's full results.
+ */
+export async function writeResults(doc: ResultsDocument, only?: readonly string[]): Promise<string> {
   const dir = join(projectRoot(), 'bench', 'results');
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${doc.startedAt.slice(0, 10)}.json`);
+  const suffix = only?.length ? `-${only.join('-')}` : '';
+  const path = join(dir, `${doc.startedAt.slice(0, 10)}${suffix}.json`);
   await writeFile(path, `${JSON.stringify(doc, null, 2)}\n`);
   return path;
 }

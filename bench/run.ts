@@ -5,6 +5,7 @@
  *   sigkill   agent SIGKILL → routes gone at BIRD, vs SIGKILL of exabgp
  * Flags: --trials N (default 20), --only NAME[,NAME]. Prints a table; writes bench/results/<date>.json.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { labRequirements } from '../lab/requirements.js';
 import { bulkBench } from './bulk.js';
@@ -19,13 +20,13 @@ import { sigkillBench } from './sigkill.js';
 const BENCHES = { failover: failoverBench, bulk: bulkBench, sigkill: sigkillBench } as const;
 type BenchName = keyof typeof BENCHES;
 
-function parseFlags(argv: string[]): { trials: number; only: BenchName[] } {
+function parseFlags(argv: string[]): { trials: number; only: BenchName[]; partial: boolean } {
   const { values } = parseArgs({ args: argv, options: { trials: { type: 'string', default: '20' }, only: { type: 'string' } } });
   const trials = Number(values.trials);
   if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials must be a positive integer, got "${values.trials}"`);
   const names = values.only ? values.only.split(',').map((n) => n.trim()) : Object.keys(BENCHES);
   for (const name of names) if (!(name in BENCHES)) throw new Error(`--only: unknown benchmark "${name}" (${Object.keys(BENCHES).join('|')})`);
-  return { trials, only: names as BenchName[] };
+  return { trials, only: names as BenchName[], partial: values.only !== undefined };
 }
 
 async function main(): Promise<number> {
@@ -36,12 +37,12 @@ async function main(): Promise<number> {
     return 2;
   }
   const live = new Set<Teardownable>();
-  let interrupted = false;
+  // Set on Ctrl-C / SIGTERM: resolves once every live lab is torn down, then the run exits.
+  let interrupted: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
-    interrupted = true;
     console.error(`\nbench: ${signal}: tearing down ${live.size} lab(s)…`);
-    void Promise.allSettled([...live].map((l) => l.teardown())).then(() => process.exit(130));
+    interrupted = Promise.allSettled([...live].map((l) => l.teardown())).then(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -70,7 +71,8 @@ async function main(): Promise<number> {
     try {
       results.push(await BENCHES[name](ctx));
     } catch (err) {
-      if (interrupted) return 130;
+      // The teardown under way made the benchmark fail: let it finish, it exits the process.
+      if (interrupted) await interrupted;
       const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
       console.error(`bench ${name} failed: ${error}`);
       failures.push({ name, error });
@@ -84,10 +86,11 @@ async function main(): Promise<number> {
     machine,
     results,
     failures,
-  });
+    loadAverageAtEnd: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  }, flags.partial ? flags.only : undefined);
   process.stdout.write(`\n${renderTable(results)}`);
   for (const r of results) for (const note of r.notes) process.stdout.write(`- ${r.name}: ${note}\n`);
-  process.stdout.write(`\nmachine: ${machine.nproc} × ${machine.cpu}, Linux ${machine.kernel}, Node ${machine.node}, gobgpd ${machine.gobgpd}, BIRD ${machine.bird}, exabgp ${machine.exabgp}; load at start ${machine.loadAverageAtStart}\n`);
+  process.stdout.write(`\nmachine: ${machine.nproc} × ${machine.cpu}, Linux ${machine.kernel}, Node ${machine.node}, gobgpd ${machine.gobgpd}, BIRD ${machine.bird}, exabgp ${machine.exabgp}; load average at start ${machine.loadAverageAtStart}\n`);
   process.stdout.write(`results: ${path}\n`);
   return failures.length ? 1 : 0;
 }
