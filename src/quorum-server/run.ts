@@ -1,0 +1,109 @@
+/**
+ * `quorate server`: the quorum server process. Resumes the state file (or, without one, waits
+ * out any lease a previous run may have granted), serves the QuorumServer protocol, and
+ * sweeps expired leases once a second for the log and the gauge.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/server-types.js';
+import type { IdentifyCaller } from './identity.js';
+import { LeaseTable } from './lease-table.js';
+import { QuorumServerMetrics } from './metrics.js';
+import { quorumServiceDefinition, quorumServiceHandlers } from './service.js';
+import { ensureStateFolder, loadState, renderState, StateFileWriter, systemServerClock, type ServerClock } from './state-file.js';
+
+export interface QuorumServerOptions {
+  /** `grpc.ServerCredentials.createInsecure()` for labs; mutual TLS from src/tls otherwise. */
+  credentials: grpc.ServerCredentials;
+  /** The caller's bound identity (identity.ts; `identityFromRequest` in insecure mode). */
+  identify: IdentifyCaller;
+  logger: Logger;
+  metrics?: QuorumServerMetrics;
+  /** Tests only: another clock. */
+  clock?: ServerClock;
+}
+
+export interface QuorumServerHandle {
+  /** `host:port` as bound (the port resolved when the config asked for 0). */
+  address: string;
+  port: number;
+  metrics: QuorumServerMetrics;
+  table: LeaseTable;
+  /** Stops serving (in-flight calls get a moment to finish) and waits for the last state write. */
+  stop(): Promise<void>;
+}
+
+const SWEEP_INTERVAL_MS = 1000;
+const SHUTDOWN_GRACE_MS = 2000;
+
+export async function runQuorumServer(config: ServerConfig, opts: QuorumServerOptions): Promise<QuorumServerHandle> {
+  const { logger } = opts;
+  const clock = opts.clock ?? systemServerClock;
+  const metrics = opts.metrics ?? new QuorumServerMetrics();
+
+  const loaded = await loadState(config.stateFile, clock, config.lease.max);
+  const table = new LeaseTable({
+    leaseMax: config.lease.max,
+    ...(config.clusters ? { clusters: config.clusters } : {}),
+    startedAt: clock.mono(),
+    ...(loaded.ok ? { resumed: loaded.records } : {}),
+  });
+  if (loaded.ok) {
+    logger.info({ stateFile: config.stateFile, leases: loaded.records.length, takeoverGapMs: table.gap }, 'resumed the recorded leases');
+  } else {
+    const waitMs = table.blockedUntil - clock.mono();
+    const line = `no usable state file (${loaded.problem}): no grant for ${Math.round(waitMs)} ms (one lease.max plus the takeover gap), RETRY meanwhile`;
+    if (loaded.missing) logger.info({ stateFile: config.stateFile, waitMs }, line);
+    else logger.warn({ stateFile: config.stateFile, waitMs }, line);
+  }
+  await ensureStateFolder(config.stateFile);
+
+  const writer = new StateFileWriter(config.stateFile, () => renderState(table.records(), clock));
+  const persist = async (): Promise<void> => {
+    try {
+      await writer.persist();
+      metrics.stateWrites.inc({ result: 'ok' });
+    } catch (err) {
+      metrics.stateWrites.inc({ result: 'error' });
+      throw err;
+    }
+  };
+
+  const server = new grpc.Server();
+  server.addService(quorumServiceDefinition(metrics), quorumServiceHandlers({ table, clock, identify: opts.identify, logger, metrics, persist }));
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${config.listen.port}`, opts.credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+  const address = `${host}:${port}`;
+  logger.info({ address, leaseMaxMs: config.lease.max, clusters: config.clusters?.map((c) => c.name) ?? 'any' }, 'quorum server listening');
+
+  const sweep = setInterval(() => {
+    const now = clock.mono();
+    for (const e of table.sweep(now)) {
+      if (e.kind === 'expired') {
+        metrics.expiries.inc();
+        logger.info({ cluster: e.cluster, partition: e.partition }, `lease of ${e.cluster} held by partition [${e.partition}] expired`);
+      }
+    }
+    metrics.activeLeases.set(table.activeLeases(now));
+  }, SWEEP_INTERVAL_MS);
+  sweep.unref();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    address, port, metrics, table,
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(sweep);
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => { server.forceShutdown(); resolve(); }, SHUTDOWN_GRACE_MS);
+          server.tryShutdown(() => { clearTimeout(force); resolve(); });
+        });
+        await writer.idle();
+        logger.info({ address }, 'quorum server stopped');
+      })();
+      return stopped;
+    },
+  };
+}
