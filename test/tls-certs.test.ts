@@ -8,10 +8,11 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterName, nodeId } from '../src/core/ids.js';
 import { parseBindings } from '../src/tls/binding.js';
 import { runCertsCommand } from '../src/tls/certs-command.js';
 import { serverBindingProblem } from '../src/tls/credentials.js';
-import { loadTls } from '../src/tls/material.js';
+import { loadTls, ownBindingProblem } from '../src/tls/material.js';
 import { identifyCertificate } from '../src/tls/peer-identity.js';
 
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
@@ -74,6 +75,15 @@ describe.skipIf(!haveOpenssl)('quorate certs (openssl)', () => {
     const renewed = await runCertsCommand({ dir, cluster: 'payments', nodes: ['nj-1'], renew: true, print });
     expect(renewed.files[0]!.action).toBe('created');
     expect(readFileSync(join(dir, 'nj-1.pem')).equals(old)).toBe(false);
+  });
+
+  it('tells a process whose own certificate binds another identity, at start', () => {
+    const setup = loadTls({ ca: join(dir, 'ca.pem'), cert: join(dir, 'ny-1.pem'), key: join(dir, 'ny-1.key'), insecure: false });
+    expect(ownBindingProblem(setup, { kind: 'node', cluster: clusterName('payments'), node: nodeId('ny-1') })).toBeUndefined();
+    expect(ownBindingProblem(setup, { kind: 'node', cluster: clusterName('payments'), node: nodeId('nj-1') })).toBe(
+      `tls.cert ${join(dir, 'ny-1.pem')} binds urn:quorate:node:payments:ny-1, but this process is urn:quorate:node:payments:nj-1 (issue it with: quorate certs --cluster payments --node nj-1)`);
+    expect(ownBindingProblem(setup, { kind: 'server' })).toMatch(/but this process is urn:quorate:server/);
+    expect(ownBindingProblem(loadTls({ insecure: true }), { kind: 'server' })).toBeUndefined();
   });
 
   it('rejects incomplete or invalid options with a message for the user', async () => {

@@ -5,7 +5,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TlsConfig } from '../config/types.js';
-import { parseBindings, type Binding } from './binding.js';
+import { describeBinding, parseBindings, type Binding } from './binding.js';
 
 export class TlsFileError extends Error {
   constructor(readonly file: string, readonly role: 'ca' | 'cert' | 'key', problem: string) {
@@ -84,4 +84,18 @@ function parseCertificate(pem: Buffer, file: string, role: 'ca' | 'cert'): X509C
   } catch (err) {
     throw new TlsFileError(file, role, `not a readable certificate (${(err as Error).message})`);
   }
+}
+
+/**
+ * Checked at start: our own certificate must bind what the config says we are, or every peer
+ * would refuse us later with a less obvious message. undefined when it does (or when insecure).
+ */
+export function ownBindingProblem(tls: TlsSetup, expected: Binding): string | undefined {
+  if (tls.insecure) return undefined;
+  const { bindings, files } = tls.material;
+  const want = describeBinding(expected);
+  const have = bindings.map(describeBinding);
+  if (have.length === 1 && have[0] === want) return undefined;
+  return `tls.cert ${files.cert} binds ${have.join(', ') || 'no quorate identity'}, but this process is ${want} (issue it with: quorate certs ${
+    expected.kind === 'node' ? `--cluster ${expected.cluster} --node ${expected.node}` : '--server --address ADDRESS'})`;
 }
