@@ -175,14 +175,12 @@ export class LeaseTable {
       return { released: false, reason: `node ${ask.node} holds no lease of cluster "${ask.cluster}"` };
     }
     // Only this node's grant ends. Another node of the same partition may still count on the
-    // shared lease, so the partition's lease lasts until the last of its nodes' ends. When no
-    // node holds a grant any more, no gap is needed: every holder said it had stopped.
+    // shared lease (even one whose end by the server's count has just passed: it is still
+    // covered by the gap), so the partition blocks others until the last remaining node's end
+    // plus the gap. When no node of it is left, no gap is needed: every holder said it stopped.
     holder.ends.delete(ask.node);
-    const ended = !(leaseEnd(holder) > now);
-    if (ended) {
-      holder.ends.clear();
-      holder.expiryReported = true;
-    }
+    const ended = holder.ends.size === 0;
+    if (ended) holder.expiryReported = true;
     return {
       released: true,
       reason: ended ? 'the lease is released' : `released for ${ask.node}; other nodes of the partition still hold it`,
@@ -345,10 +343,11 @@ function leaseEnd(h: Holder): Millis {
 /**
  * A partition still asking re-asks at least once per heartbeat interval, and the settle
  * window it sent is longer than that (dead-after + one interval). One not heard within its
- * own window has gone (or healed) and must not win a grant it will never collect.
+ * own window has gone (or healed) and must not win a grant it will never collect. One asking
+ * again exactly as its window ends is still heard.
  */
 function pruneSilent(c: Collection, now: Millis): void {
-  for (const [key, cand] of c.candidates) if (now >= cand.lastAsked + cand.settle) c.candidates.delete(key);
+  for (const [key, cand] of c.candidates) if (now > cand.lastAsked + cand.settle) c.candidates.delete(key);
 }
 
 function holderView(h: Holder): HolderView {
