@@ -116,7 +116,7 @@ export async function bulkBench(ctx: BenchContext): Promise<BenchmarkResult> {
       ribAdd: `${RIB_ADD_SAMPLE} sequential \`gobgp global rib add -a ipv6 PREFIX nexthop ${SERVER_V6}\`, one trial`,
     },
     rows: [
-      row(`undrain → all ${BULK_COUNT} at BIRD`, 'quorate', agentDefault.all, [{ stat: 'median', below: 1000 }], 'reconcile-interval 1s (default)'),
+      row(`undrain → all ${BULK_COUNT} at BIRD`, 'quorate', agentDefault.all, [{ stat: 'median', below: 1000 }], 'reconcile-interval 1s, the default'),
       row('undrain → first route at BIRD', 'quorate', agentDefault.first, [], 'reconcile-interval 1s'),
       row(`undrain → all ${BULK_COUNT} at BIRD`, 'quorate', agentLongSync.all, [], 'diagnostic: reconcile-interval 60s'),
       row(`mrt inject (tail sent twice) → all ${BULK_COUNT} at BIRD`, 'gobgp CLI', mrtTimes),
