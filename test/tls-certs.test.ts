@@ -7,13 +7,17 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PeerCertificate } from 'node:tls';
+import pino from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterName, nodeId } from '../src/core/ids.js';
 import { parseBindings } from '../src/tls/binding.js';
 import { runCertsCommand } from '../src/tls/certs-command.js';
 import { serverBindingProblem } from '../src/tls/credentials.js';
 import { loadTls, ownBindingProblem } from '../src/tls/material.js';
-import { identifyCertificate } from '../src/tls/peer-identity.js';
+import { identifyCaller, identifyCertificate } from '../src/tls/peer-identity.js';
+import { RefusalRecorder, tlsRefusals } from '../src/tls/refusals.js';
 
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 if (!haveOpenssl) console.warn('tls-certs: openssl tests skipped — the openssl CLI (Debian package "openssl") is not installed');
@@ -151,6 +155,23 @@ describe('bindings (unit)', () => {
     expect(identifyCertificate(cert('DNS:x.example'))).toMatchObject({ reason: 'no-binding', refused: 'certificate "x" binds no node' });
     expect(identifyCertificate(cert('URI:urn:quorate:node:payments:ny-1, URI:urn:quorate:server'))).toMatchObject({ reason: 'no-binding' });
     expect(identifyCertificate(cert('URI:urn:quorate:node:pay ments:ny-1'))).toMatchObject({ reason: 'no-binding' });
+  });
+
+  it('identifyCaller gives the identity, or undefined after counting and logging the refusal', async () => {
+    const registry = new Registry();
+    const lines: string[] = [];
+    const recorder = new RefusalRecorder(registry, pino({ level: 'info' }, { write: (l: string) => lines.push(l) }));
+    const identify = identifyCaller(recorder);
+    const call = (subjectaltname?: string) => ({
+      getAuthContext: () => (subjectaltname === undefined ? {} : { sslPeerCertificate: { subjectaltname, subject: { CN: 'c' } } as PeerCertificate }),
+      getPeer: () => '192.0.2.7:4711',
+    });
+    expect(identify(call('URI:urn:quorate:node:payments:ny-1'))).toEqual({ cluster: 'payments', node: 'ny-1' });
+    expect(identify(call())).toBeUndefined();
+    expect(identify(call('URI:urn:quorate:server'))).toBeUndefined();
+    const values = (await tlsRefusals(registry).get()).values;
+    expect(values.map((v) => [v.labels.reason, v.value])).toEqual([['no-certificate', 1], ['no-binding', 1]]);
+    expect(lines.map((l) => (JSON.parse(l) as { peer: string }).peer)).toEqual(['192.0.2.7:4711', '192.0.2.7:4711']);
   });
 
   it('checks a server certificate against whom the client meant to reach', () => {

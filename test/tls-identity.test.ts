@@ -14,6 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ms } from '../src/core/duration.js';
 import { clusterName, nodeId } from '../src/core/ids.js';
 import type { HealthClient, HealthHandlers } from '../src/health/generated/grpc/health/v1/Health.js';
 import { healthProto } from '../src/health/health-proto.js';
@@ -227,6 +228,26 @@ describe.skipIf(!haveOpenssl)('mutual TLS identity (real grpc-js server and clie
     });
     await refusedOnce('not-tls', before);
     expect(await check(nodeClient('ny-1'), 'payments/ny-1')).toEqual({ status: 'SERVING' });
+  });
+
+  it('drops, and counts, a connection that never starts its handshake', async () => {
+    const quiet = new grpc.Server();
+    const own = await listenMutualTls(quiet, {
+      host: '127.0.0.1', port: 0, tls: serverSetup, refusals: new RefusalRecorder(registry, serverLog.logger), handshakeTimeout: ms(300),
+    });
+    try {
+      const before = await refusals('handshake-timeout');
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(own.port, '127.0.0.1');
+        socket.on('error', () => resolve());
+        socket.on('close', () => resolve());
+        socket.setTimeout(10_000, () => reject(new Error('the server kept a silent connection open')));
+      });
+      await refusedOnce('handshake-timeout', before);
+    } finally {
+      await own.close();
+      quiet.forceShutdown();
+    }
   });
 
   it('exposes the refusals as a Prometheus counter by reason', async () => {

@@ -70,6 +70,8 @@ export async function listenMutualTls(server: grpc.Server, opts: MutualTlsListen
     });
     tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
       opts.refusals.refuse(reasonForHandshakeError(err), `TLS handshake failed: ${err.code ?? ''} ${err.message}`.trim(), peerOf(socket));
+      // Node reports a handshake timeout but leaves the connection open: close it ourselves.
+      socket.destroy();
     });
     listener = tlsServer;
   }

@@ -7,7 +7,7 @@
 import type { PeerCertificate } from 'node:tls';
 import type { ClusterName, NodeId } from '../core/ids.js';
 import { describeBinding, parseBindings } from './binding.js';
-import type { RefusalReason } from './refusals.js';
+import type { RefusalReason, RefusalRecorder } from './refusals.js';
 
 export interface PeerIdentity { readonly cluster: ClusterName; readonly node: NodeId }
 export interface Refusal { readonly refused: string; readonly reason: RefusalReason }
@@ -58,4 +58,18 @@ export function checkClaim(identity: PeerIdentity, claimed: { cluster: string; n
     return { refused: `node ${identity.node} of cluster ${identity.cluster} claimed to be node ${claimed.node}`, reason: 'wrong-node' };
   }
   return undefined;
+}
+
+/**
+ * For services that only need "who, or nobody" (the quorum server's `identify` hook): the
+ * bound identity, or undefined after recording why the certificate was refused. The service
+ * still compares it with the request (as checkClaim does).
+ */
+export function identifyCaller(refusals: RefusalRecorder): (call: CallWithAuthContext) => PeerIdentity | undefined {
+  return (call) => {
+    const identity = identifyCall(call);
+    if (!isRefusal(identity)) return identity;
+    refusals.refuse(identity.reason, identity.refused, call.getPeer?.());
+    return undefined;
+  };
 }
