@@ -29,7 +29,7 @@ export interface MutualTlsListenOptions {
 
 export interface MutualTlsListener {
   readonly port: number;
-  /** Stops accepting and drops connections still in their handshake; gRPC sessions end with the grpc.Server. */
+  /** Stops accepting and ends every connection this listener accepted (call it after the grpc.Server's own shutdown, for a graceful one). */
   close(): Promise<void>;
 }
 
@@ -38,7 +38,7 @@ const DEFAULT_HANDSHAKE_TIMEOUT = ms(10_000);
 export async function listenMutualTls(server: grpc.Server, opts: MutualTlsListenOptions): Promise<MutualTlsListener> {
   // The injector speaks plain HTTP/2 over whatever stream it gets; TLS is already done below.
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  const pending = new Set<Socket>();
+  const accepted = new Set<Socket>();
   let listener: NetServer;
 
   if (opts.tls.insecure) {
@@ -53,10 +53,6 @@ export async function listenMutualTls(server: grpc.Server, opts: MutualTlsListen
       rejectUnauthorized: false,
       ALPNProtocols: ['h2'],
       handshakeTimeout: opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-    });
-    tlsServer.on('connection', (raw: Socket) => {
-      pending.add(raw);
-      raw.once('close', () => pending.delete(raw));
     });
     tlsServer.on('secureConnection', (socket: TLSSocket) => {
       const refusal = verifyClient(socket);
@@ -76,10 +72,17 @@ export async function listenMutualTls(server: grpc.Server, opts: MutualTlsListen
     listener = tlsServer;
   }
 
+  listener.on('connection', (raw: Socket) => {
+    accepted.add(raw);
+    raw.once('close', () => accepted.delete(raw));
+  });
+
   const port = await new Promise<number>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(opts.port, opts.host, () => {
       listener.off('error', reject);
+      // After the bind, an accept error (EMFILE, …) must not take the process down with it.
+      listener.on('error', (err) => opts.refusals.logger.error({ err }, `listener on ${opts.host}:${opts.port} failed to accept: ${err.message}`));
       const address = listener.address();
       resolve(typeof address === 'object' && address ? address.port : opts.port);
     });
@@ -88,7 +91,7 @@ export async function listenMutualTls(server: grpc.Server, opts: MutualTlsListen
   return {
     port,
     close: () => new Promise<void>((resolve) => {
-      for (const socket of pending) socket.destroy();
+      for (const socket of accepted) socket.destroy();
       injector.destroy();
       listener.close(() => resolve());
     }),

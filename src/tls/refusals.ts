@@ -47,7 +47,7 @@ export function tlsRefusals(registry: Registry): Counter<'reason'> {
 export class RefusalRecorder {
   private readonly counter: Counter<'reason'>;
 
-  constructor(registry: Registry, private readonly logger: Logger) {
+  constructor(registry: Registry, readonly logger: Logger) {
     this.counter = tlsRefusals(registry);
   }
 
