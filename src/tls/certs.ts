@@ -41,7 +41,12 @@ export async function ensureCa(dir: string, opts: { days?: number; commonName?: 
   const haveCert = existsSync(ca.certFile);
   const haveKey = existsSync(ca.keyFile);
   if (haveCert && haveKey) {
-    const cert = new X509Certificate(readFileSync(ca.certFile));
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(readFileSync(ca.certFile));
+    } catch (err) {
+      throw new Error(`${ca.certFile} exists but is not a readable certificate (${(err as Error).message})`);
+    }
     if (!cert.ca) throw new Error(`${ca.certFile} exists but is not a CA certificate`);
     return { ca, action: 'kept' };
   }
