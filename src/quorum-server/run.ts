@@ -12,16 +12,24 @@ import { QuorumServerMetrics } from './metrics.js';
 import { quorumServiceDefinition, quorumServiceHandlers } from './service.js';
 import { ensureStateFolder, loadState, renderState, StateFileWriter, systemServerClock, type ServerClock } from './state-file.js';
 
-export interface QuorumServerOptions {
-  /** `grpc.ServerCredentials.createInsecure()` for labs; mutual TLS from src/tls otherwise. */
-  credentials: grpc.ServerCredentials;
+/**
+ * Attaches a listening port to the server made here, instead of `credentials`: src/tls's
+ * listenMutualTls does the handshake itself so that every refused connection is counted.
+ */
+export type AttachListener = (server: grpc.Server) => Promise<{ port: number; close(): Promise<void> }>;
+
+export type QuorumServerOptions = {
   /** The caller's bound identity (identity.ts; `identityFromRequest` in insecure mode). */
   identify: IdentifyCaller;
   logger: Logger;
   metrics?: QuorumServerMetrics;
   /** Tests only: another clock. */
   clock?: ServerClock;
-}
+} & (
+  /** `grpc.ServerCredentials.createInsecure()` for labs; mutual TLS from src/tls otherwise. */
+  | { credentials: grpc.ServerCredentials; listen?: undefined }
+  | { listen: AttachListener; credentials?: undefined }
+);
 
 export interface QuorumServerHandle {
   /** `host:port` as bound (the port resolved when the config asked for 0). */
@@ -72,9 +80,17 @@ export async function runQuorumServer(config: ServerConfig, opts: QuorumServerOp
   const server = new grpc.Server();
   server.addService(quorumServiceDefinition(metrics), quorumServiceHandlers({ table, clock, identify: opts.identify, logger, metrics, persist }));
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${config.listen.port}`, opts.credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
-  });
+  let attached: Awaited<ReturnType<AttachListener>> | undefined;
+  let port: number;
+  if (opts.listen) {
+    attached = await opts.listen(server);
+    port = attached.port;
+  } else {
+    const credentials = opts.credentials;
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${host}:${config.listen.port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+  }
   const address = `${host}:${port}`;
   logger.info({ address, leaseMaxMs: config.lease.max, clusters: config.clusters?.map((c) => c.name) ?? 'any' }, 'quorum server listening');
 
@@ -100,6 +116,7 @@ export async function runQuorumServer(config: ServerConfig, opts: QuorumServerOp
           const force = setTimeout(() => { server.forceShutdown(); resolve(); }, SHUTDOWN_GRACE_MS);
           server.tryShutdown(() => { clearTimeout(force); resolve(); });
         });
+        await attached?.close();
         await writer.idle();
         logger.info({ address }, 'quorum server stopped');
       })();
