@@ -6,6 +6,7 @@ import { formatDiagnostic, loadAgentConfig, type Diagnostic } from './config/loa
 import { checkConfigFile } from './config/check.js';
 import { createLogger } from './observe/logger.js';
 import { Agent } from './agent.js';
+import { runCertsCommand } from './tls/certs-command.js';
 
 /** `quorate <command>`: the entry point of bin/quorate. */
 export async function main(argv: string[]): Promise<void> {
@@ -67,6 +68,26 @@ export async function main(argv: string[]): Promise<void> {
         log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'agent could not start');
         await agent.stop('start failed').catch(() => undefined);
         process.exit(1);
+      }
+    });
+
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+  program
+    .command('certs')
+    .description('create a CA and node / quorum server certificates for labs and tests (a real PKI: see the README)')
+    .requiredOption('-d, --dir <dir>', 'where the CA, certificates and keys go (an existing CA there is reused)')
+    .option('--cluster <name>', 'the cluster the node certificates bind')
+    .option('--node <id>', 'a node certificate binding --cluster and this id (repeatable)', collect)
+    .option('--server', 'a quorum server certificate')
+    .option('--address <ip-or-dns>', 'an address of the quorum server, put in its certificate (repeatable)', collect)
+    .option('--days <n>', 'validity in days', (v) => Number(v))
+    .option('--renew', 'issue again even where a certificate exists')
+    .action(async (opts: { dir: string; cluster?: string; node?: string[]; server?: boolean; address?: string[]; days?: number; renew?: boolean }) => {
+      try {
+        await runCertsCommand({ dir: opts.dir, cluster: opts.cluster, nodes: opts.node, server: opts.server, addresses: opts.address, days: opts.days, renew: opts.renew });
+      } catch (err) {
+        console.error(`quorate certs: ${err instanceof Error ? err.message : String(err)}`);
+        process.exitCode = 1;
       }
     });
 
