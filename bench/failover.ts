@@ -97,7 +97,7 @@ export async function failoverBench(ctx: BenchContext): Promise<BenchmarkResult>
       timeout: `${CHECK.timeoutS}s`,
       rise: CHECK.rise,
       fall: CHECK.fall,
-      quorate: 'http check GET /healthz; gobgpd run by the agent (guarded); BIRD over eBGP + iBGP',
+      quorate: 'http check GET /healthz; gobgpd run by the agent (guarded); reconcile-interval 500ms (the lab’s); BIRD over eBGP + iBGP',
       exabgp: `exabgp 4.2 healthcheck --withdraw-on-down --interval 0.1 --fast-interval 0.1 --rise 2 --fall 2 --timeout 1 --cmd "curl -sf --max-time 1 …/healthz"; its own BIRD over eBGP`,
       poll: 'BIRD `show route for PREFIX` every 1 ms over its control socket',
     },

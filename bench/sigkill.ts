@@ -78,14 +78,15 @@ export async function sigkillBench(ctx: BenchContext): Promise<BenchmarkResult> 
         await exa.waitSession();
         await untilRouteHeld(exa.bird.control, prefix, BACK_TIMEOUT);
         await sleep(ms(200));
+        const orphans = exa.healthcheckPids();
         const killedAt = epochNow();
         exa.exabgp.process.kill('SIGKILL');
         const goneAt = await untilRouteGone(exa.bird.control, prefix, GONE_TIMEOUT);
         await exa.exabgp.process.exited;
         exaKill.push(between(killedAt, goneAt));
-        // The orphaned checker notices its parent is gone and leaves; make sure it has, so the
-        // next exabgp starts alone (it is our child's child: killed by PID, never by name).
-        await sleep(ms(100));
+        // The orphaned checker leaves by itself once it sees its parent gone; the next exabgp
+        // must start alone, so wait for that (and kill it by PID if it lingers).
+        await reapOrphans(orphans);
         ctx.progress(`sigkill exabgp ${i + 1}/${ctx.trials}: ${exaKill.at(-1)!.toFixed(1)} ms`);
         // BIRD must see the session down before the next exabgp connects.
         await exa.bird.control.waitFor(async (b) => !(await b.protocolState(EXA_SESSION))?.established, ms(10_000));
@@ -115,4 +116,19 @@ export async function sigkillBench(ctx: BenchContext): Promise<BenchmarkResult> 
     ],
     facts: { healthcheckSigkill: checkerKill },
   };
+}
+
+/** Waits up to 2 s for these PIDs (a killed exabgp's checker) to exit, then SIGKILLs any left. */
+async function reapOrphans(pids: readonly number[]): Promise<void> {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = epochNow() + 2000;
+  while (pids.some(alive) && epochNow() < deadline) await sleep(ms(20));
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
 }
