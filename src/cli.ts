@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { formatDiagnostic, loadAgentConfig, type Diagnostic } from './config/load.js';
+import { formatDiagnostic, loadAgentConfig, loadServerConfig, type Diagnostic } from './config/load.js';
+import { startQuorumServer } from './quorum-server/command.js';
 import { checkConfigFile } from './config/check.js';
 import { createLogger } from './observe/logger.js';
 import { Agent } from './agent.js';
@@ -67,6 +68,32 @@ export async function main(argv: string[]): Promise<void> {
       } catch (err) {
         log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'agent could not start');
         await agent.stop('start failed').catch(() => undefined);
+        process.exit(1);
+      }
+    });
+
+  program
+    .command('server')
+    .description('run a quorum server: breaks ties for clusters that see exactly half their votes')
+    .requiredOption('-c, --config <file>', 'the quorum server config (YAML)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .action(async (opts: { config: string; logLevel: string }) => {
+      const { config, diagnostics } = loadServerConfig(opts.config, 'run');
+      if (report(diagnostics) || !config) {
+        process.exitCode = 1;
+        return;
+      }
+      const log = createLogger({ level: opts.logLevel });
+      try {
+        const server = await startQuorumServer(config, log);
+        const stop = (signal: string) => {
+          log.info({ signal }, 'quorum server stopping');
+          void server.stop().then(() => process.exit(0));
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      } catch (err) {
+        log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'quorum server could not start');
         process.exit(1);
       }
     });
