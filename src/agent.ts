@@ -278,13 +278,14 @@ export class Agent {
     this.log.info({ reason }, 'stopping: withdrawing every announcement');
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
-    await this.health.stop();
+    // Withdraw first: a check that hangs until its timeout must not delay it.
     if (this.reconciler) {
       await this.reconciler.setDesired(new Map());
       await this.reconciler.idle();
       if (!this.reconciler.healthy) this.log.error('could not confirm the withdrawal at gobgpd');
       else this.log.info('all announcements withdrawn');
     }
+    await this.health.stop();
     this.unwatchPeers?.();
     this.client?.close();
     await this.speaker?.stop();
