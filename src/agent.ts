@@ -93,10 +93,10 @@ export class Agent {
         this.metrics.pathsAnnounced.set(this.reconciler?.appliedPaths().size ?? 0);
       },
       onError: () => this.metrics.reconciles.inc({ kind: 'any', result: 'error' }),
+      fullSyncEvery: bgp.reconcileInterval,
     });
     // Leftovers of an earlier run (ours, per the record) go before anything is announced.
     await this.reconciler.fullSync();
-    this.timers.push(setInterval(() => void this.reconciler?.fullSync(), bgp.reconcileInterval));
     this.unwatchPeers = this.client.watchPeers((peer) => {
       const established = peer.established;
       if (this.peersEstablished.get(peer.address) === established) return;
@@ -280,6 +280,7 @@ export class Agent {
     for (const t of this.timers) clearInterval(t);
     // Withdraw first: a check that hangs until its timeout must not delay it.
     if (this.reconciler) {
+      this.reconciler.stop();
       await this.reconciler.setDesired(new Map());
       await this.reconciler.idle();
       if (!this.reconciler.healthy) this.log.error('could not confirm the withdrawal at gobgpd');

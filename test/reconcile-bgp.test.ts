@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { desiredBgpPaths, type DesiredPath } from '../src/announce/desired-bgp.js';
 import { OriginatedRecord } from '../src/announce/originated-record.js';
 import { BgpReconciler, type SpeakerPaths } from '../src/announce/reconcile-bgp.js';
@@ -46,7 +46,7 @@ class MemorySpeaker implements SpeakerPaths {
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function setup(configured: string[] = ['203.0.113.10/32', '203.0.113.11/32', '2001:db8:10::10/128']) {
+function setup(configured: string[] = ['203.0.113.10/32', '203.0.113.11/32', '2001:db8:10::10/128'], fullSyncEvery?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'quorate-reconcile-'));
   dirs.push(dir);
   const speaker = new MemorySpeaker();
@@ -54,6 +54,7 @@ function setup(configured: string[] = ['203.0.113.10/32', '203.0.113.11/32', '20
   const reconciler = new BgpReconciler({
     speaker, record, logger: pino({ level: 'silent' }),
     configuredPrefixes: new Set(configured.map((c) => parsePrefix(c).key)),
+    fullSyncEvery: fullSyncEvery === undefined ? undefined : ms(fullSyncEvery),
   });
   return { dir, speaker, record, reconciler };
 }
@@ -117,6 +118,25 @@ describe('BgpReconciler', () => {
     await reconciler.fullSync();
     expect(reconciler.healthy).toBe(true);
     expect(speaker.table.map((p) => p.prefix.key)).toEqual(['203.0.113.10/32']);
+  });
+});
+
+describe('BgpReconciler timer', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('runs a full sync one interval after the last operation, not in the middle of a burst; stop() ends it', async () => {
+    vi.useFakeTimers();
+    const { speaker, reconciler } = setup(undefined, 1000);
+    await reconciler.setDesired(desired(path('203.0.113.10/32')));
+    await vi.advanceTimersByTimeAsync(600);
+    await reconciler.setDesired(desired(path('203.0.113.10/32'), path('203.0.113.11/32')));
+    await vi.advanceTimersByTimeAsync(600);
+    expect(speaker.calls.filter((c) => c.startsWith('list'))).toEqual([]); // 1200 ms, but never 1000 quiet ones
+    await vi.advanceTimersByTimeAsync(500);
+    expect(speaker.calls.filter((c) => c.startsWith('list'))).toEqual(['list4', 'list6']);
+    reconciler.stop();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(speaker.calls.filter((c) => c.startsWith('list'))).toHaveLength(2);
   });
 });
 

@@ -12,6 +12,7 @@
  * prefix (other speakers' or an operator's own) are never touched.
  */
 import type { Logger } from 'pino';
+import type { Millis } from '../core/duration.js';
 import type { Family, PrefixKey } from '../core/prefix.js';
 import type { PathSpec, RibPath } from '../gobgp/path.js';
 import { samePath } from '../gobgp/path.js';
@@ -41,6 +42,11 @@ export interface BgpReconcilerOptions {
   logger: Logger;
   onApplied?: (stats: ReconcileStats) => void;
   onError?: (err: unknown) => void;
+  /**
+   * A full sync runs this long after the last operation ended (whatever its kind or outcome),
+   * so a burst of changes is not slowed by listing the whole table in the middle of it.
+   */
+  fullSyncEvery?: Millis;
 }
 
 export class BgpReconciler {
@@ -50,6 +56,8 @@ export class BgpReconciler {
   private wanted: 'delta' | 'full' | null = null;
   private loop: Promise<void> | null = null;
   private lastError: string | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   private configured: ReadonlySet<PrefixKey>;
 
@@ -73,6 +81,12 @@ export class BgpReconciler {
     return this.request('full');
   }
 
+  /** Stops the periodic full sync (operations already asked for still run). */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
   /** Resolves once no operation is running or wanted. */
   async idle(): Promise<void> {
     while (this.loop) await this.loop;
@@ -91,11 +105,20 @@ export class BgpReconciler {
     // A full sync subsumes a delta.
     this.wanted = this.wanted === 'full' || kind === 'full' ? 'full' : 'delta';
     if (!this.loop) {
+      clearTimeout(this.timer);
       this.loop = this.drain().finally(() => {
         this.loop = null;
+        this.scheduleFullSync();
       });
     }
     return this.loop;
+  }
+
+  private scheduleFullSync(): void {
+    const every = this.opts.fullSyncEvery;
+    if (every === undefined || this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.fullSync(), every);
   }
 
   /** One operation at a time; changes that arrive meanwhile are folded into the next one. */

@@ -16,8 +16,7 @@ import type { GetBgpResponse__Output } from './generated/apipb/GetBgpResponse.js
 import type { Empty__Output } from './generated/google/protobuf/Empty.js';
 import type { DeletePathRequest } from './generated/apipb/DeletePathRequest.js';
 import type { GobgpApiClient } from './generated/apipb/GobgpApi.js';
-import type { Path } from './generated/apipb/Path.js';
-import { apiFamily, decodePath, encodePath, isLocallyOriginated } from './path-codec.js';
+import { apiFamily, checkPathSpec, decodePath, encodePath, isLocallyOriginated } from './path-codec.js';
 import type { PathSpec, RibPath } from './path.js';
 import { peerInfoOf, type PeerInfo } from './peer.js';
 import { GOBGP_PROTO_FILES, gobgpProtoDir } from './proto-files.js';
@@ -106,7 +105,7 @@ export class GobgpClient {
 
   /** Originates many paths over AddPathStream, in batches. gobgpd stops at the first bad one. */
   async addPaths(ps: readonly PathSpec[]): Promise<void> {
-    await this.stream(ps.map((p) => encodePath(p)));
+    await this.stream(ps, false);
   }
 
   /** Withdraws one locally originated path, named by its prefix and attributes. */
@@ -117,7 +116,7 @@ export class GobgpClient {
 
   /** Withdraws many paths over AddPathStream (is_withdraw). */
   async deletePaths(ps: readonly PathSpec[]): Promise<void> {
-    await this.stream(ps.map((p) => encodePath(p, { withdraw: true })));
+    await this.stream(ps, true);
   }
 
   /** Withdraws the path AddPath returned this uuid for. */
@@ -311,8 +310,14 @@ export class GobgpClient {
    * batch leaves; between batches the event loop gets a turn so gRPC sends batch n while
    * batch n+1 is serialized, and gobgpd works in parallel with us.
    */
-  private async stream(paths: readonly Path[]): Promise<void> {
-    if (paths.length === 0) return;
+  /**
+   * Sends `specs` over AddPathStream in batches. Every spec is checked before anything is sent
+   * (gobgpd aborts a stream at its first bad path); each batch is encoded just before it is
+   * written, so the first routes leave while later ones are still being encoded.
+   */
+  private async stream(specs: readonly PathSpec[], withdraw: boolean): Promise<void> {
+    if (specs.length === 0) return;
+    for (const spec of specs) checkPathSpec(spec);
     let finished = false;
     const done = new Promise<void>((resolve, reject) => {
       const call = this.stub.AddPathStream(this.metadata(), { deadline: this.deadline(this.bulkTimeout) }, (err) => {
@@ -321,8 +326,9 @@ export class GobgpClient {
         else resolve();
       });
       void (async () => {
-        for (let i = 0; i < paths.length && !finished; i += this.streamBatch) {
-          const roomLeft = call.write({ table_type: 'GLOBAL', paths: paths.slice(i, i + this.streamBatch) });
+        for (let i = 0; i < specs.length && !finished; i += this.streamBatch) {
+          const batch = specs.slice(i, i + this.streamBatch).map((p) => encodePath(p, { withdraw }));
+          const roomLeft = call.write({ table_type: 'GLOBAL', paths: batch });
           if (roomLeft) {
             await new Promise<void>((go) => setImmediate(go));
           } else {
@@ -343,6 +349,6 @@ export class GobgpClient {
     });
     const started = performance.now();
     await done;
-    this.logger?.debug({ paths: paths.length, ms: Math.round(performance.now() - started) }, 'gobgp AddPathStream done');
+    this.logger?.debug({ paths: specs.length, ms: Math.round(performance.now() - started) }, 'gobgp AddPathStream done');
   }
 }

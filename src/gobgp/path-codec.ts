@@ -61,12 +61,21 @@ function nlriOf(spec: PathSpec): PackedAny {
   return pack(PAYLOAD.ipPrefix, { prefix_len: unlessZero(spec.prefix.length), prefix: spec.prefix.address });
 }
 
-/** The apipb.Path for AddPath / AddPathStream / DeletePath. Throws PathCodecError on a bad spec. */
-export function encodePath(spec: PathSpec, opts: { withdraw?: boolean } = {}): Path {
+/**
+ * Throws PathCodecError when gobgpd could not take `spec` (a next hop of the wrong family, a
+ * number that is no uint32). Cheap: a batch is checked whole before any of it is sent.
+ */
+export function checkPathSpec(spec: PathSpec): void {
   const family = spec.prefix.family;
   const nextHopOk = family === 4 ? isIPv4(spec.nextHop) : isIPv6(spec.nextHop);
   if (!nextHopOk) throw new PathCodecError(`${spec.prefix.key}: next hop "${spec.nextHop}" is not an IPv${family} address`);
   checkNumbers(spec);
+}
+
+/** The apipb.Path for AddPath / AddPathStream / DeletePath. Throws PathCodecError on a bad spec. */
+export function encodePath(spec: PathSpec, opts: { withdraw?: boolean } = {}): Path {
+  const family = spec.prefix.family;
+  checkPathSpec(spec);
   const nlri = nlriOf(spec);
   const pattrs: Any[] = [pack(PAYLOAD.origin, { origin: unlessZero(ORIGIN_CODE[spec.origin]) })];
   if (spec.asPath.length > 0) {
