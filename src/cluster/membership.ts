@@ -76,15 +76,13 @@ interface PeerRecord {
   problem?: RoundTripProblem;
   /** The kind of problem last reported, so one reason is said once, not every heartbeat. */
   reportedProblem?: RoundTripProblemKind;
-  /** Whether the last `poll` reported the peer as seen. */
+  /** Whether the last change reported for the peer was `seen` (not yet followed by `lost`). */
   reportedSeen: boolean;
 }
 
 export class MembershipTable {
   private readonly peers = new Map<NodeId, PeerRecord>();
   private pending: MembershipChange[] = [];
-  /** The round trip that made a peer seen, until `poll` reports it. */
-  private readonly pendingRoundTrip = new Map<NodeId, Millis>();
 
   constructor(private readonly opts: MembershipTableOptions) {
     for (const id of opts.peers) {
@@ -138,11 +136,17 @@ export class MembershipTable {
     record.problem = undefined;
     record.reportedProblem = undefined;
     if (record.lastGood && record.lastGood.sentAt >= sentAt) return 'counted'; // reordered: a newer one already counted
+    // A peer that expired since the last poll is said lost before it is said seen again.
+    this.expireIfDue(peer, record, now);
     const stateKey = stateIdentity(sender);
-    const wasSeen = this.isSeen(record, now);
-    if (wasSeen && record.lastGood && record.lastGood.stateKey !== stateKey) this.pending.push({ kind: 'updated', peer, at: now });
+    if (record.reportedSeen && record.lastGood && record.lastGood.stateKey !== stateKey) this.pending.push({ kind: 'updated', peer, at: now });
     record.lastGood = { sentAt, state: sender, stateKey };
-    if (!wasSeen) this.pendingRoundTrip.set(peer, roundTrip);
+    if (!record.reportedSeen) {
+      // Said at once, not at the next poll: a peer seen and lost again between two polls still
+      // leaves both lines.
+      record.reportedSeen = true;
+      this.pending.push({ kind: 'seen', peer, at: now, roundTrip, cause: `a heartbeat round trip completed in ${Math.round(roundTrip)} ms` });
+    }
     return 'counted';
   }
 
@@ -193,32 +197,14 @@ export class MembershipTable {
   }
 
   /**
-   * The changes since the last poll, in order: problems as they happened, then seen/lost by
-   * comparing the seen set at `now` with the one last reported. Call it after every input and
-   * at `nextExpiry` — a peer is lost by time passing, with no input at all.
+   * The changes since the last poll, in order: seen, not-counted and updated as the inputs
+   * brought them, then the peers lost by `now`. Call it after every input and at `nextExpiry`:
+   * a peer is lost by time passing, with no input at all.
    */
   poll(now: Millis): MembershipChange[] {
+    for (const [peer, record] of this.peers) this.expireIfDue(peer, record, now);
     const out = this.pending;
     this.pending = [];
-    for (const [peer, record] of this.peers) {
-      const seen = this.isSeen(record, now);
-      if (seen === record.reportedSeen) continue;
-      record.reportedSeen = seen;
-      const sentAt = record.lastGood!.sentAt;
-      if (seen) {
-        const roundTrip = this.pendingRoundTrip.get(peer) ?? record.longestRoundTrip ?? (0 as Millis);
-        out.push({ kind: 'seen', peer, at: now, roundTrip, cause: `a heartbeat round trip completed in ${Math.round(roundTrip)} ms` });
-      } else {
-        const why = record.problem
-          ? `${record.problem.kind}: ${record.problem.detail}`
-          : 'no reply came back yet to any later heartbeat';
-        out.push({
-          kind: 'lost', peer, at: now, lastSeenSend: sentAt,
-          cause: `no heartbeat round trip completed within dead-after (${this.opts.deadAfter} ms) of its sending; last problem: ${why}`,
-        });
-      }
-    }
-    this.pendingRoundTrip.clear();
     return out;
   }
 
@@ -231,6 +217,17 @@ export class MembershipTable {
       if (end > now && (next === undefined || end < next)) next = end;
     }
     return next as Millis | undefined;
+  }
+
+  private expireIfDue(peer: NodeId, record: PeerRecord, now: Millis): void {
+    if (!record.reportedSeen || this.isSeen(record, now)) return;
+    record.reportedSeen = false;
+    const why = record.problem ? `${record.problem.kind}: ${record.problem.detail}` : 'no reply came back yet to any later heartbeat';
+    this.pending.push({
+      // `at`: the instant it stopped being seen, which may be before this call noticed it.
+      kind: 'lost', peer, at: (record.lastGood!.sentAt + this.opts.deadAfter) as Millis, lastSeenSend: record.lastGood!.sentAt,
+      cause: `no heartbeat round trip completed within dead-after (${this.opts.deadAfter} ms) of its sending; last problem: ${why}`,
+    });
   }
 
   private isSeen(record: PeerRecord, now: Millis): boolean {
