@@ -51,8 +51,8 @@
  * 300 ms for the kernel plus 200 ms for the rest. A deployment with a slower path passes a
  * larger margin (LeaseSafety).
  *
- * OUT-OF-ORDER ANSWERS. A grant answering a request sent at or before this node's latest
- * release is ignored: the server may have processed that request before the release, so the
+ * OUT-OF-ORDER ANSWERS. A grant answering a request sent before this node's latest release
+ * is ignored: the server may have processed that request before the release, so the
  * release ended that very grant on the server's side, and the server may already be counting
  * the cluster as free. Believing the grant would be serving on a lease nobody else respects.
  * (A request sent after the release is either processed after it — a fresh grant the server
@@ -91,11 +91,13 @@ export function shortestUsefulLease(safety: LeaseSafety = DEFAULT_LEASE_SAFETY):
 }
 
 /**
- * Whether an answer to a request sent at `sentAt` may be believed, given the send instant of
- * this node's latest release (undefined: it never released). See OUT-OF-ORDER ANSWERS.
+ * Whether an answer may be believed: only if its request was sent after this node's latest
+ * release (see OUT-OF-ORDER ANSWERS). "Sent after" is the node's own send order — one counter
+ * over every request and release it sends — rather than clock readings, which two sends in
+ * quick succession (or a fake clock) can share. `lastRelease` undefined: it never released.
  */
-export function sentAfterRelease(sentAt: Millis, lastReleaseSentAt: Millis | undefined): boolean {
-  return lastReleaseSentAt === undefined || sentAt > lastReleaseSentAt;
+export function sentAfterRelease(requestSeq: number, lastReleaseSeq: number | undefined): boolean {
+  return lastReleaseSeq === undefined || requestSeq > lastReleaseSeq;
 }
 
 /**

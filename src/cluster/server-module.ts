@@ -92,6 +92,9 @@ export class ServerQuorumModule {
   /** A request was sent since the last release: the server may count a grant for this node. */
   private askedSinceRelease = false;
   private lastReleaseSentAt: Millis | undefined;
+  /** This node's send order over requests and releases (lease.ts: sentAfterRelease). */
+  private sendSeq = 0;
+  private lastReleaseSeq: number | undefined;
   private stopped = false;
   private cancelAsk: (() => void) | undefined;
   private cancelExpiry: (() => void) | undefined;
@@ -168,6 +171,7 @@ export class ServerQuorumModule {
    */
   async release(timeout: Millis = this.requestTimeout): Promise<ReleaseOutcome> {
     this.lastReleaseSentAt = this.clock.now();
+    this.lastReleaseSeq = ++this.sendSeq;
     this.askedSinceRelease = false;
     const held = this.lease !== undefined;
     this.dropLease();
@@ -217,6 +221,7 @@ export class ServerQuorumModule {
     };
     this.inFlight = true;
     this.askedSinceRelease = true;
+    const seq = ++this.sendSeq;
     void this.opts.client.requestLease(input, this.requestTimeout).then((outcome) => {
       this.inFlight = false;
       if (this.stopped) return;
@@ -225,7 +230,7 @@ export class ServerQuorumModule {
         this.ask();
         return;
       }
-      if (!sentAfterRelease(outcome.sentAt, this.lastReleaseSentAt)) {
+      if (!sentAfterRelease(seq, this.lastReleaseSeq)) {
         this.log.debug({ verdict: outcome.verdict }, 'ignoring an answer to a request sent before the latest release');
         this.ask();
         return;
