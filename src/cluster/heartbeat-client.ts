@@ -47,7 +47,10 @@ export function grpcHeartbeatTransport(target: string, credentials: grpc.Channel
       resolve({ ok: false, problem: { kind: 'unreachable', detail: 'stopped' } });
       return;
     }
-    const call = client.Heartbeat(request, { deadline: Date.now() + timeout }, (err, reply) => {
+    let call: grpc.ClientUnaryCall | undefined;
+    const cancel = (): void => call?.cancel();
+    signal.addEventListener('abort', cancel, { once: true });
+    call = client.Heartbeat(request, { deadline: Date.now() + timeout }, (err, reply) => {
       signal.removeEventListener('abort', cancel);
       if (err || !reply) {
         const status = err ? `${grpc.status[err.code] ?? err.code}: ${err.details}` : 'no reply';
@@ -57,8 +60,6 @@ export function grpcHeartbeatTransport(target: string, credentials: grpc.Channel
       const parsed = parseReply(reply);
       resolve(parsed.ok ? { ok: true, reply: parsed.value } : { ok: false, problem: { kind: 'bad-reply', detail: parsed.problem } });
     });
-    const cancel = (): void => call.cancel();
-    signal.addEventListener('abort', cancel, { once: true });
   });
   return { send, close: () => client.close() };
 }
@@ -81,23 +82,25 @@ export interface HeartbeatLoopOptions {
 export class HeartbeatLoop {
   private timer?: NodeJS.Timeout;
   private sequence = 0;
-  private readonly abort = new AbortController();
-  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+  /** One controller per heartbeat in flight (a shared signal would collect a listener per call). */
+  private readonly inFlight = new Map<Promise<void>, AbortController>();
 
   constructor(private readonly opts: HeartbeatLoopOptions) {}
 
   /** Sends one heartbeat now, then one every interval. */
   start(): void {
-    if (this.timer || this.abort.signal.aborted) return;
+    if (this.timer || this.stopped) return;
     this.beat();
     this.timer = setInterval(() => this.beat(), this.opts.interval);
   }
 
   /** Stops sending, aborts heartbeats in flight and waits for them; no outcome is reported after. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
-    this.abort.abort();
-    await Promise.all([...this.inFlight]);
+    for (const controller of this.inFlight.values()) controller.abort();
+    await Promise.all([...this.inFlight.keys()]);
   }
 
   private beat(): void {
@@ -113,14 +116,15 @@ export class HeartbeatLoop {
       return;
     }
     opts.onSent(sequence, opts.now());
-    const done = opts.transport(request, opts.deadAfter, this.abort.signal).then(
+    const controller = new AbortController();
+    const done = opts.transport(request, opts.deadAfter, controller.signal).then(
       (outcome) => {
-        if (!this.abort.signal.aborted) opts.onOutcome(sequence, outcome, opts.now());
+        if (!this.stopped) opts.onOutcome(sequence, outcome, opts.now());
       },
       (err: unknown) => {
-        if (!this.abort.signal.aborted) opts.onOutcome(sequence, { ok: false, problem: { kind: 'unreachable', detail: String(err) } }, opts.now());
+        if (!this.stopped) opts.onOutcome(sequence, { ok: false, problem: { kind: 'unreachable', detail: String(err) } }, opts.now());
       },
     ).finally(() => this.inFlight.delete(done));
-    this.inFlight.add(done);
+    this.inFlight.set(done, controller);
   }
 }
