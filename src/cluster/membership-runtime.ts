@@ -25,6 +25,11 @@ import { computeMembershipDigest, type MembershipDigest } from './membership-dig
 import { MembershipMetrics } from './membership-metrics.js';
 import type { LocalNodeState, NodeState } from './membership-node-state.js';
 
+// What the agent needs alongside the class, from one import.
+export type { MembershipChange } from './membership.js';
+export type { LocalNodeState, NodeState, ServiceState } from './membership-node-state.js';
+export { digestBytes } from './membership-digest.js';
+
 export interface MembershipOptions {
   cluster: ClusterConfig;
   node: { id: NodeId; votes: number };
