@@ -319,9 +319,15 @@ export class ServerQuorumModule {
   /** At the lease's end: one log line and a fresh verdict (the chain must learn it is over). */
   private armExpiry(end: Millis): void {
     this.cancelExpiry?.();
-    this.cancelExpiry = this.clock.schedule(ms(Math.max(0, end - this.clock.now())), () => {
+    // Timers run on the event loop's millisecond clock and may fire a fraction of a millisecond
+    // before `end` by performance.now(): round up, and re-arm if it still came early.
+    this.cancelExpiry = this.clock.schedule(ms(Math.max(0, Math.ceil(end - this.clock.now()))), () => {
       this.cancelExpiry = undefined;
-      if (this.stopped || !this.lease || this.clock.now() < this.lease.end) return;
+      if (this.stopped || !this.lease || this.lease.end !== end) return;
+      if (this.clock.now() < end) {
+        this.armExpiry(end);
+        return;
+      }
       this.log.warn({ partition: partitionIds(this.view), lastAnswer: this.last?.verdict, reason: this.last?.reason },
         'quorum lease expired without renewal');
       this.opts.onChange?.();
