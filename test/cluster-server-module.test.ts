@@ -14,7 +14,7 @@ import { nodeLeaseEnd } from '../src/cluster/lease.js';
 import { runQuorumChain } from '../src/cluster/quorum-chain.js';
 import { ServerQuorumModule, type LeaseClient } from '../src/cluster/server-module.js';
 import type { ModuleClock } from '../src/cluster/server-module-clock.js';
-import type { PartitionView } from '../src/cluster/server-module-view.js';
+import { partitionStanding, partitionViewOf, type PartitionView } from '../src/cluster/server-module-view.js';
 import { votingVerdict } from '../src/cluster/voting.js';
 
 const INTERVAL = ms(200);
@@ -77,9 +77,11 @@ const INFO = 30;
 const WARN = 40;
 const DEBUG = 20;
 
-function setup() {
+/** `timersEarlyBy`: timers fire this much before they are due (as the event loop's ms clock can). */
+function setup(opts: { timersEarlyBy?: number } = {}) {
   const manual = new ManualClock(0);
-  const clock: ModuleClock = { now: () => ms(manual.now()), schedule: (delay, fn) => manual.schedule(delay, fn) };
+  const early = opts.timersEarlyBy ?? 0;
+  const clock: ModuleClock = { now: () => ms(manual.now()), schedule: (delay, fn) => manual.schedule(Math.max(0, delay - early), fn) };
   const server = new FakeQuorumServer(clock);
   const lines: LogLine[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as LogLine); } });
@@ -104,6 +106,18 @@ function view(members: [string, number][], total: number, digest = DIGEST): Part
 /** Two nodes, one vote each, this one alone: the tie. */
 const ALONE = view([['ny-1', 1]], 2);
 const BOTH = view([['ny-1', 1], ['ld-1', 1]], 2);
+
+describe('partition view', () => {
+  it('is built from what the voting module sees, and knows a tie', () => {
+    const self = { id: nodeId('ny-1'), votes: 1 };
+    const peers = [{ id: nodeId('ld-1'), votes: 1 }, { id: nodeId('fra-1'), votes: 2 }];
+    const v = partitionViewOf(self, peers, new Set([nodeId('fra-1')]), DIGEST);
+    expect(v).toEqual({ members: [self, { id: 'fra-1', votes: 2 }], totalVotes: 4, membershipDigest: DIGEST });
+    expect(partitionStanding(v)).toBe('majority');
+    expect(partitionStanding(partitionViewOf(self, peers, new Set([nodeId('ld-1')]), DIGEST))).toBe('tie');
+    expect(partitionStanding(partitionViewOf(self, peers, new Set(), DIGEST))).toBe('minority');
+  });
+});
 
 describe('server quorum module (fake clock, fake client)', () => {
   it('outside a tie it asks nothing and passes on (a tie), with no timer left', async () => {
@@ -194,6 +208,21 @@ describe('server quorum module (fake clock, fake client)', () => {
     expect(t.logged(INFO, /quorum lease granted/)).toBe(2);
   });
 
+  it('an expiry timer that fires a little early still tells the agent, at the end and not before', async () => {
+    const t = setup({ timersEarlyBy: 0.5 });
+    t.server.answer = { verdict: 'GRANTED', granted: LEASE };
+    t.module.update(ALONE);
+    await t.advance(0);
+    t.server.answer = { verdict: 'UNREACHABLE' };
+    const end = nodeLeaseEnd(t.server.requests[0]!.sentAt, LEASE);
+    await t.advance(end - 0.25);
+    expect(t.logged(WARN, /expired/)).toBe(0);
+    const changes = t.changes();
+    await t.advance(1);
+    expect(t.logged(WARN, /expired without renewal/)).toBe(1);
+    expect(t.changes()).toBe(changes + 1);
+  });
+
   it('refused: NOQUORUM with the holder; a refusal while holding drops the lease at once', async () => {
     const t = setup();
     t.server.answer = { verdict: 'REFUSED', holder: ['ld-1'] };
@@ -269,6 +298,7 @@ describe('server quorum module (fake clock, fake client)', () => {
     t.module.update(BOTH);
     await t.advance(0);
     expect(t.server.releases).toEqual([50]);
+    expect(t.module.verdict(t.now())).toMatchObject({ vote: 'QUORUMTIE', reason: expect.stringMatching(/not a tie \(2 of 2 votes\)/) });
     t.server.settle({ verdict: 'GRANTED', granted: LEASE });
     await t.advance(0);
     t.module.update(ALONE); // back to a tie: the stale grant must not count

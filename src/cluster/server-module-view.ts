@@ -41,3 +41,20 @@ export function partitionIdentity(view: PartitionView): string {
   const members = partitionIds(view).map((id) => `${id}=${votes.get(id)}`).join(',');
   return `${members}/${view.totalVotes}/${Buffer.from(view.membershipDigest).toString('hex')}`;
 }
+
+/**
+ * The view from what the voting module is given: this node, the configured peers, and the
+ * peers seen (through complete round trips, with an agreeing digest).
+ */
+export function partitionViewOf(
+  self: { id: NodeId; votes: number },
+  peers: readonly { id: NodeId; votes: number }[],
+  seen: ReadonlySet<NodeId>,
+  membershipDigest: Uint8Array,
+): PartitionView {
+  return {
+    members: [{ id: self.id, votes: self.votes }, ...peers.filter((p) => seen.has(p.id)).map((p) => ({ id: p.id, votes: p.votes }))],
+    totalVotes: self.votes + peers.reduce((sum, p) => sum + p.votes, 0),
+    membershipDigest,
+  };
+}

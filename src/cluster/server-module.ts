@@ -128,7 +128,8 @@ export class ServerQuorumModule {
 
     const votes = `${partitionVotes(view)} of ${view.totalVotes} votes`;
     const fields = { partition: partitionIds(view), votes: partitionVotes(view), totalVotes: view.totalVotes };
-    if (hadLease) this.log.warn(fields, `quorum lease lost: the partition changed (${votes}); it must be asked for again`);
+    if (hadLease && this.standing === 'majority') this.log.info(fields, `quorum lease no longer needed: the partition holds a majority (${votes}); releasing it`);
+    else if (hadLease) this.log.warn(fields, `quorum lease lost: the partition changed (${votes}); it must be asked for again`);
     if (this.standing === 'tie') {
       this.log.info(fields, `the partition holds exactly half of the votes (${votes}): asking the quorum server`);
       this.ask();
