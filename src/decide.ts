@@ -7,7 +7,9 @@
  * - S1: nothing is served without quorum; a bounded quorum (a lease) must still be valid.
  * - S3: a service whose checks fail is not served.
  * - S2: an exclusive service goes to one node (the highest healthy priority, then the lowest id),
- *   and this node does not take one that a seen peer still says it holds.
+ *   and this node does not take one that a seen peer still says it holds, nor one whose
+ *   handover is not cleared yet (a released holder's convergence allowance, a vanished
+ *   holder's withdrawal bound, a peer that still sees a node this one does not).
  */
 import type { Millis } from './core/duration.js';
 import type { NodeId, ServiceName } from './core/ids.js';
@@ -42,6 +44,11 @@ export interface DecideInput {
   peers: readonly PeerView[];
   /** Methods this node can use now (bgp: a speaker is configured; arp: see the ARP issue). */
   methods: ReadonlySet<Method>;
+  /**
+   * Exclusive services this node does not serve yet and may not start before `until`
+   * (another node may still hold them: cluster/handover.ts says why).
+   */
+  clearance?: ReadonlyMap<ServiceName, { until: Millis; reason: string }>;
 }
 
 export interface ServiceDecision {
@@ -78,6 +85,8 @@ function decideService(input: DecideInput, service: ServiceConfig): ServiceDecis
   // … and only once no seen peer still says it holds the service (handover never overlaps).
   const holder = input.peers.find((p) => p.services.get(name)?.holding);
   if (holder) return no(`waiting for ${holder.id} to release`);
+  const clearance = input.clearance?.get(name);
+  if (clearance && input.now < clearance.until) return no(clearance.reason);
   return { service: name, serve: true, method, reason: 'placed here (exclusive)' };
 }
 

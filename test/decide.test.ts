@@ -131,3 +131,15 @@ describe('quorum chain', () => {
     expect(runQuorumChain([]).quorate).toBe(false);
   });
 });
+
+describe('decide: handover clearance', () => {
+  it('an exclusive service is not taken before its clearance, and is after', () => {
+    const svc = service('db', { mode: 'exclusive' });
+    const input = (now: number) => base({
+      now: ms(now), services: [svc], health: new Map([[svc.name, true]]),
+      clearance: new Map([[svc.name, { until: ms(2000), reason: 'b held it and is no longer seen: waiting until it must have withdrawn' }]]),
+    });
+    expect(decide(input(1999))[0]).toMatchObject({ serve: false, reason: 'b held it and is no longer seen: waiting until it must have withdrawn' });
+    expect(decide(input(2000))[0]!.serve).toBe(true);
+  });
+});

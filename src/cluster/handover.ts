@@ -1,0 +1,105 @@
+/**
+ * When may this node start serving an exclusive service that another node may still hold?
+ * Pure: observations and time come in as arguments. DESIGN.md "Quorum" (handover), S2.
+ *
+ * The rules, each a reason to wait:
+ * 1. A seen peer still sees a node this node does not (a partition that is not transitive:
+ *    A–C cut, both still see B): that node may hold the service and still have quorum, so
+ *    nobody on this side takes anything new until the views agree.
+ * 2. The last holder said it released (its withdrawal completed): wait a convergence
+ *    allowance, for the routers to act on the withdrawal.
+ * 3. The last holder is no longer seen: wait until it must have withdrawn. It stops counting
+ *    this node as seen at the latest at `lastSeenSend + deadAfter` (the last round trip this
+ *    node completed may have been answered as late as that, and its own view of us ends no
+ *    later than its own last completed round trip plus deadAfter, which is before our next
+ *    heartbeat's deadline plus one interval), it notices within one heartbeat interval, its
+ *    round trip to us took at most `longestRoundTrip` (≤ deadAfter), and it withdraws within
+ *    `withdrawBound` (which covers its guard killing a stalled speaker). Every duration is
+ *    stretched by the clock-rate drift bound, since it runs on the other node's clock.
+ * A seen peer that still says it holds the service is handled by decide() itself (it waits
+ * for the release).
+ */
+import type { Millis } from '../core/duration.js';
+import { ms } from '../core/duration.js';
+import type { NodeId, ServiceName } from '../core/ids.js';
+import type { NodeState } from './membership-node-state.js';
+
+export interface HandoverTiming {
+  interval: Millis;
+  deadAfter: Millis;
+  /** The longest a node takes to finish withdrawing once it must (its guard's stall timeout included). */
+  withdrawBound: Millis;
+  /** After a holder's release: the time routers get to act on the withdrawal. */
+  convergenceAllowance: Millis;
+  /** Clock-rate drift bound between two nodes (e.g. 0.02). */
+  driftRate: number;
+}
+
+export interface HandoverContext {
+  seen: ReadonlySet<NodeId>;
+  /** What each seen peer said last. */
+  peers: ReadonlyMap<NodeId, NodeState>;
+  lastSeenSend(peer: NodeId): Millis | undefined;
+  longestRoundTrip(peer: NodeId): Millis | undefined;
+}
+
+export interface Clearance {
+  /** No start before this instant (monotonic); Infinity: until something changes. */
+  until: Millis;
+  reason: string;
+}
+
+interface HolderRecord {
+  holder: NodeId;
+  state: 'holding' | 'released';
+  /** When this node learned it (its own clock). */
+  at: Millis;
+}
+
+export class HandoverTracker {
+  private readonly holders = new Map<ServiceName, HolderRecord>();
+
+  constructor(private readonly self: NodeId, private readonly timing: HandoverTiming) {}
+
+  /** Records who holds or released what, from the seen peers' latest states. */
+  observe(now: Millis, peers: ReadonlyMap<NodeId, NodeState>): void {
+    for (const [id, state] of peers) {
+      for (const [service, s] of state.services) {
+        const known = this.holders.get(service);
+        if (s.holding) {
+          if (known?.holder !== id || known.state !== 'holding') this.holders.set(service, { holder: id, state: 'holding', at: now });
+          else known.at = now;
+        } else if (s.released && known?.holder === id && known.state === 'holding') {
+          this.holders.set(service, { holder: id, state: 'released', at: now });
+        }
+      }
+    }
+  }
+
+  /** This node serves `service` now: earlier holders are history. */
+  selfHolds(service: ServiceName): void {
+    this.holders.set(service, { holder: this.self, state: 'holding', at: ms(0) });
+  }
+
+  /** Why (and until when) this node must not start serving `service`; undefined: it may. */
+  clearance(service: ServiceName, now: Millis, ctx: HandoverContext): Clearance | undefined {
+    for (const [id, state] of ctx.peers) {
+      if (!ctx.seen.has(id)) continue;
+      const unseen = [...state.seenPeers].find((x) => x !== this.self && !ctx.seen.has(x));
+      if (unseen) return { until: ms(Infinity), reason: `${id} still sees ${unseen}, which this node does not` };
+    }
+    const known = this.holders.get(service);
+    if (!known || known.holder === this.self) return undefined;
+    const t = this.timing;
+    if (known.state === 'released') {
+      const until = ms(known.at + t.convergenceAllowance);
+      return now < until ? { until, reason: `${known.holder} released it; waiting ${t.convergenceAllowance} ms for the routers to converge` } : undefined;
+    }
+    if (ctx.seen.has(known.holder)) return undefined; // decide() waits for a seen holder's release
+    const lastSend = ctx.lastSeenSend(known.holder) ?? known.at;
+    const roundTrip = ctx.longestRoundTrip(known.holder) ?? t.deadAfter;
+    const span = (t.deadAfter + t.interval + Math.min(roundTrip, t.deadAfter) + t.withdrawBound) * (1 + t.driftRate);
+    const until = ms(lastSend + span);
+    return now < until ? { until, reason: `${known.holder} held it and is no longer seen: waiting until it must have withdrawn` } : undefined;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The handover clearance (pure, fake time): when this node may start serving an exclusive
+ * service another node may still hold.
+ */
+import { describe, expect, it } from 'vitest';
+import { HandoverTracker, type HandoverContext, type HandoverTiming } from '../src/cluster/handover.js';
+import type { NodeState, ServiceState } from '../src/cluster/membership-node-state.js';
+import type { MembershipDigest } from '../src/cluster/membership-digest.js';
+import { ms, type Millis } from '../src/core/duration.js';
+import { clusterName, nodeId, serviceName, type NodeId } from '../src/core/ids.js';
+
+const DB = serviceName('db');
+const timing: HandoverTiming = { interval: ms(200), deadAfter: ms(1000), withdrawBound: ms(1000), convergenceAllowance: ms(500), driftRate: 0.02 };
+const A = nodeId('a');
+const B = nodeId('b');
+const C = nodeId('c');
+
+const state = (node: NodeId, db: Partial<ServiceState>, seenPeers: NodeId[] = []): NodeState => ({
+  cluster: clusterName('c1'), node, digest: 'x' as MembershipDigest, seenPeers: new Set(seenPeers),
+  quorum: { quorate: true, reason: '' },
+  services: new Map([[DB, { healthy: true, drained: false, announceable: true, priority: 100, holding: false, released: false, ...db }]]),
+});
+
+const ctx = (peers: NodeState[], seen: NodeId[], lastSend: Millis = ms(0), rtt?: Millis): HandoverContext => ({
+  seen: new Set(seen),
+  peers: new Map(peers.map((p) => [p.node, p])),
+  lastSeenSend: () => lastSend,
+  longestRoundTrip: () => rtt,
+});
+
+describe('HandoverTracker', () => {
+  it('nothing known: no wait', () => {
+    expect(new HandoverTracker(A, timing).clearance(DB, ms(0), ctx([], []))).toBeUndefined();
+  });
+
+  it('a released holder: waits the convergence allowance from when the release was seen', () => {
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));
+    t.observe(ms(3000), new Map([[B, state(B, { holding: false, released: true })]]));
+    const c = ctx([state(B, { released: true })], [B]);
+    expect(t.clearance(DB, ms(3499), c)).toMatchObject({ until: 3500 });
+    expect(t.clearance(DB, ms(3500), c)).toBeUndefined();
+  });
+
+  it('a holder that vanished without releasing: waits until it must have withdrawn, drift included', () => {
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));
+    // Last completed round trip sent at 5000, its longest counted round trip 50 ms.
+    const c = ctx([], [], ms(5000), ms(50));
+    const until = 5000 + (1000 + 200 + 50 + 1000) * 1.02;
+    expect(t.clearance(DB, ms(until - 1), c)).toMatchObject({ until, reason: expect.stringContaining('no longer seen') });
+    expect(t.clearance(DB, ms(until), c)).toBeUndefined();
+  });
+
+  it('a seen holder that has not released: left to decide() (which waits for the release)', () => {
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));
+    expect(t.clearance(DB, ms(9_999_999), ctx([state(B, { holding: true })], [B]))).toBeUndefined();
+  });
+
+  it('a seen peer that sees a node this one does not: nothing new is taken', () => {
+    const t = new HandoverTracker(A, timing);
+    const c = ctx([state(B, {}, [A, C])], [B]);
+    expect(t.clearance(DB, ms(1e12), c)).toMatchObject({ until: Infinity, reason: 'b still sees c, which this node does not' });
+    expect(t.clearance(DB, ms(0), ctx([state(B, {}, [A])], [B]))).toBeUndefined();
+  });
+
+  it('once this node holds the service, earlier holders no longer delay it', () => {
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));
+    t.selfHolds(DB);
+    expect(t.clearance(DB, ms(1001), ctx([], []))).toBeUndefined();
+  });
+});
