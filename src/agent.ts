@@ -4,13 +4,15 @@
  * and reports every step (logs, metrics, the status API).
  */
 import type { Server } from 'node:http';
-import type { AgentConfig } from './config/types.js';
+import type { AgentConfig, Method } from './config/types.js';
 import { ms, type Millis } from './core/duration.js';
 import type { ServiceName } from './core/ids.js';
 import type { PrefixKey } from './core/prefix.js';
 import { decide, type ServiceDecision } from './decide.js';
-import { runQuorumChain, type ModuleVerdict, type QuorumVerdict } from './cluster/quorum-chain.js';
-import { votingVerdict } from './cluster/voting.js';
+import type { QuorumVerdict } from './cluster/quorum-chain.js';
+import { QuorumKeeper } from './cluster/quorum-keeper.js';
+import { WITHDRAW_MARGIN } from './cluster/lease.js';
+import type { ServiceState } from './cluster/membership-node-state.js';
 import type { ServiceHealthChange } from './health/monitor.js';
 import { ServiceMonitors } from './health/service-monitors.js';
 import { desiredBgpPaths } from './announce/desired-bgp.js';
@@ -30,7 +32,10 @@ export class Agent {
   private readonly health: ServiceMonitors;
   private readonly drained = new Set<ServiceName>();
   private decisions = new Map<ServiceName, ServiceDecision>();
-  private quorum: QuorumVerdict;
+  private quorum: QuorumVerdict | undefined;
+  private readonly keeper: QuorumKeeper;
+  /** Re-decides when a lease or a handover wait ends (time alone changes the outcome). */
+  private wakeUp: NodeJS.Timeout | undefined;
   private speaker?: GuardedSpeaker;
   private client?: GobgpClient;
   private reconciler?: BgpReconciler;
@@ -48,7 +53,13 @@ export class Agent {
       onOutcome: ({ service, kind, outcome }) =>
         this.metrics.checkDuration.observe({ service, kind, result: outcome.ok ? 'ok' : 'fail' }, (outcome.endedAt - outcome.startedAt) / 1000),
     });
-    this.quorum = this.evaluateQuorum();
+    this.keeper = new QuorumKeeper({
+      config,
+      localState: () => this.localState(),
+      onChange: () => this.recompute('cluster'),
+      logger: log,
+      registry: this.metrics.registry,
+    });
   }
 
   async start(): Promise<void> {
@@ -63,7 +74,7 @@ export class Agent {
       log.info({ listen: `${config.status.listen.host}:${config.status.listen.port}` }, 'status API listening');
     }
     if (config.bgp) await this.startBgp();
-    this.logQuorum(undefined);
+    await this.keeper.start();
     await this.health.apply(config.services);
     this.recompute('start');
   }
@@ -72,11 +83,12 @@ export class Agent {
     const bgp = this.config.bgp!;
     let target = bgp.gobgp.address;
     if (bgp.gobgp.run) {
-      this.speaker = new GuardedSpeaker({ run: bgp.gobgp.run, apiTarget: bgp.gobgp.address, logger: this.log.child({ component: 'speaker' }) });
+      this.speaker = new GuardedSpeaker({ run: bgp.gobgp.run, apiTarget: bgp.gobgp.address, logger: this.log.child({ component: 'speaker' }), autoRenew: false });
       const started = await this.speaker.start();
       target = started.target;
-      // The speaker renews the guard's deadline from this event loop (autoRenew): if the loop
-      // stalls, renewals stop and the guard kills gobgpd.
+      // Renewed from this event loop on purpose: if the loop stalls, renewals stop and the
+      // guard kills gobgpd.
+      this.timers.push(setInterval(() => this.renewGuard(), Math.max(10, Math.floor(bgp.gobgp.run.stallTimeout / 4))));
       this.speaker.on('exit', (info: unknown) => void this.onSpeakerExit(info));
     }
     if (!target) throw new Error('bgp.gobgp needs `run` or `address`');
@@ -88,6 +100,7 @@ export class Agent {
       configuredPrefixes: configuredPrefixes(this.config),
       logger: this.log.child({ component: 'reconcile' }),
       onApplied: (stats) => {
+        this.renewGuard();
         this.metrics.reconciles.inc({ kind: stats.kind, result: 'ok' });
         this.metrics.driftRepaired.inc(stats.repaired);
         this.metrics.pathsAnnounced.set(this.reconciler?.appliedPaths().size ?? 0);
@@ -104,6 +117,22 @@ export class Agent {
       this.log.info({ peer: peer.address, asn: peer.asn, state: peer.state }, established ? 'BGP session established' : 'BGP session not established');
       this.metrics.bgpPeersEstablished.set([...this.peersEstablished.values()].filter(Boolean).length);
     });
+  }
+
+  /**
+   * Renews the guard's deadline: the stall timeout, but while anything is announced under a
+   * bounded quorum (a lease), never past the lease's end plus a grace shorter than the lease
+   * margin — so a stalled agent's speaker dies before the quorum server could grant the
+   * lease to another partition (cluster/lease.ts has the margin's argument).
+   */
+  private renewGuard(): void {
+    const run = this.config.bgp?.gobgp.run;
+    if (!this.speaker || !run) return;
+    const validUntil = this.quorum?.validUntil;
+    const announcing = (this.reconciler?.appliedPaths().size ?? 0) > 0 || [...this.decisions.values()].some((d) => d.serve);
+    if (validUntil === undefined || !announcing) return this.speaker.renew(run.stallTimeout);
+    const left = validUntil + WITHDRAW_MARGIN / 2 - monotonicNow();
+    this.speaker.renew(ms(Math.max(0, Math.min(run.stallTimeout, left))));
   }
 
   /** The speaker's AS (for AS-path prepend); waits, with backoff, until gobgpd answers. */
@@ -158,45 +187,65 @@ export class Agent {
     return true;
   }
 
-  /**
-   * The cluster's quorum. Peer membership arrives with the quorum issue; until then no peer
-   * is ever seen, so a cluster of one is quorate and a larger one is not (safe by default).
-   */
-  private evaluateQuorum(): QuorumVerdict {
-    const { node, cluster } = this.config;
-    const modules = cluster.quorum.map((module): { name: string; verdict: ModuleVerdict } => {
-      if (module.kind === 'voting') {
-        return { name: 'voting', verdict: votingVerdict({ self: node, members: cluster.peers, seen: new Set() }) };
-      }
-      return { name: 'server', verdict: { vote: 'QUORUMTIE', reason: 'quorum server client not available in this version' } };
-    });
-    return runQuorumChain(modules);
+  private logQuorum(previous: QuorumVerdict | undefined, quorum: QuorumVerdict): void {
+    this.metrics.quorate.set(quorum.quorate ? 1 : 0);
+    if (previous?.quorate === quorum.quorate && previous.reason === quorum.reason) return;
+    const trail = quorum.trail.map((t) => `${t.module}=${t.verdict.vote} (${t.verdict.reason})`);
+    this.log[quorum.quorate ? 'info' : 'warn']({ quorate: quorum.quorate, trail }, quorum.quorate ? `quorum held: ${quorum.reason}` : `no quorum: ${quorum.reason}`);
   }
 
-  private logQuorum(previous: QuorumVerdict | undefined): void {
-    this.metrics.quorate.set(this.quorum.quorate ? 1 : 0);
-    if (previous?.quorate === this.quorum.quorate && previous.reason === this.quorum.reason) return;
-    const trail = this.quorum.trail.map((t) => `${t.module}=${t.verdict.vote} (${t.verdict.reason})`);
-    this.log[this.quorum.quorate ? 'info' : 'warn']({ quorate: this.quorum.quorate, trail }, this.quorum.quorate ? `quorum held: ${this.quorum.reason}` : `no quorum: ${this.quorum.reason}`);
+  /** What this node tells its peers in every heartbeat. */
+  private localState(): { quorum: { quorate: boolean; reason: string }; services: Map<ServiceName, ServiceState> } {
+    const applied = this.reconciler?.appliedPaths();
+    const services = new Map<ServiceName, ServiceState>();
+    for (const s of this.config.services) {
+      const holding = this.decisions.get(s.name)?.serve ?? false;
+      // Released: not serving, and the withdrawal of every prefix confirmed at the speaker.
+      const withdrawn = !applied || (this.reconciler!.healthy && s.prefixes.every((p) => !applied.has(p.key)));
+      services.set(s.name, {
+        healthy: this.health.isHealthy(s.name),
+        drained: this.drained.has(s.name),
+        announceable: s.via.some((m) => this.methods().has(m)),
+        priority: s.priority,
+        holding,
+        released: !holding && withdrawn,
+      });
+    }
+    return { quorum: { quorate: this.quorum?.quorate ?? false, reason: this.quorum?.reason ?? 'starting' }, services };
+  }
+
+  /** The methods this node can use now (ARP arrives with its own issue). */
+  private methods(): Set<Method> {
+    return new Set<Method>(this.reconciler ? ['bgp'] : []);
   }
 
   /** Runs the pure decision and hands the result to the reconcilers. Cheap; called on every change. */
   private recompute(cause: string, checkEndedAt?: number): void {
     if (this.stopping) return;
+    const now = monotonicNow();
     const health = new Map(this.config.services.map((s) => [s.name, this.health.isHealthy(s.name)]));
+    const previousQuorum = this.quorum;
+    const quorum = this.keeper.verdict(now);
+    this.quorum = quorum;
+    this.logQuorum(previousQuorum, quorum);
+    const waiting = this.config.services.filter((s) => s.mode === 'exclusive' && !this.decisions.get(s.name)?.serve).map((s) => s.name);
+    const clearance = this.keeper.clearances(waiting, now);
     const decisions = decide({
-      now: monotonicNow(),
+      now,
       self: this.config.node.id,
       services: this.config.services,
       health,
       drained: this.drained,
-      quorum: this.quorum,
-      peers: [],
-      methods: new Set(this.reconciler ? ['bgp' as const] : []),
+      quorum,
+      peers: this.keeper.peerViews(now),
+      methods: this.methods(),
+      clearance,
     });
+    this.scheduleWakeUp(now, quorum, [...clearance.values()].map((c) => c.until));
     for (const d of decisions) {
       const before = this.decisions.get(d.service);
       this.metrics.serviceServing.set({ service: d.service }, d.serve ? 1 : 0);
+      if (d.serve && !before?.serve) this.keeper.holds(d.service);
       if (before && before.serve === d.serve && before.reason === d.reason) continue;
       if (before || d.serve) {
         this.log.info({ service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt }, d.serve ? `announcing ${d.service}` : `withdrawing ${d.service}: ${d.reason}`);
@@ -212,6 +261,14 @@ export class Agent {
     if (this.reconciler && this.config.bgp && this.localAs !== undefined) {
       void this.reconciler.setDesired(desiredBgpPaths(decisions, this.config.services, this.config.bgp, this.localAs));
     }
+  }
+
+  /** Decide again when a lease ends or a handover wait is over: time alone changes those. */
+  private scheduleWakeUp(now: number, quorum: QuorumVerdict, untils: number[]): void {
+    clearTimeout(this.wakeUp);
+    const at = Math.min(quorum.validUntil ?? Infinity, ...untils.filter(Number.isFinite));
+    if (!Number.isFinite(at)) return;
+    this.wakeUp = setTimeout(() => this.recompute('time: a lease or a handover wait ended'), Math.max(0, Math.ceil(at - now)));
   }
 
   /**
@@ -250,7 +307,7 @@ export class Agent {
     return {
       node: this.config.node.id,
       cluster: this.config.cluster.name,
-      quorum: { quorate: this.quorum.quorate, reason: this.quorum.reason, trail: this.quorum.trail },
+      quorum: { quorate: this.quorum?.quorate ?? false, reason: this.quorum?.reason, trail: this.quorum?.trail, cluster: this.keeper.status() },
       services: this.config.services.map((s) => ({
         name: s.name,
         mode: s.mode,
@@ -278,6 +335,7 @@ export class Agent {
     this.log.info({ reason }, 'stopping: withdrawing every announcement');
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.wakeUp);
     // Withdraw first: a check that hangs until its timeout must not delay it.
     if (this.reconciler) {
       this.reconciler.stop();
@@ -287,6 +345,7 @@ export class Agent {
       else this.log.info('all announcements withdrawn');
     }
     await this.health.stop();
+    await this.keeper.stop();
     this.unwatchPeers?.();
     this.client?.close();
     await this.speaker?.stop();

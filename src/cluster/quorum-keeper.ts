@@ -1,0 +1,165 @@
+/**
+ * The node's standing in its cluster, as one object the agent asks: is this node quorate
+ * now (and until when), which peers does it see and what do they say, and may it start
+ * serving an exclusive service. It owns membership (peer heartbeats), the configured quorum
+ * modules (`voting`, `server`), and the handover tracker; a cluster of one node has none of
+ * the moving parts and is always quorate.
+ */
+import type { Registry } from 'prom-client';
+import type { AgentConfig } from '../config/types.js';
+import { ms, type Millis } from '../core/duration.js';
+import type { ServiceName } from '../core/ids.js';
+import type { PeerView } from '../decide.js';
+import type { Logger } from '../observe/logger.js';
+import { QuorumServerClient } from '../quorum-server/client.js';
+import { channelCredentials, warnInsecure } from '../tls/credentials.js';
+import { loadTls, ownBindingProblem, type TlsSetup } from '../tls/material.js';
+import * as grpc from '@grpc/grpc-js';
+import { HandoverTracker, type Clearance } from './handover.js';
+import { NODE_DRIFT_RATE, WITHDRAW_MARGIN } from './lease.js';
+import { digestBytes } from './membership-digest.js';
+import type { LocalNodeState } from './membership-node-state.js';
+import { Membership } from './membership-runtime.js';
+import { runQuorumChain, type ModuleVerdict, type QuorumVerdict } from './quorum-chain.js';
+import { ServerQuorumModule } from './server-module.js';
+import { partitionViewOf } from './server-module-view.js';
+import { votingVerdict } from './voting.js';
+
+/** After a holder's release: time for the routers (and OSPF behind them) to act on the withdrawal. */
+export const CONVERGENCE_ALLOWANCE = ms(500);
+
+export interface QuorumKeeperOptions {
+  config: AgentConfig;
+  /** What this node tells its peers (asked at every heartbeat: keep it cheap). */
+  localState: () => LocalNodeState;
+  /** Something this node's standing depends on changed: decide again. */
+  onChange: () => void;
+  logger: Logger;
+  registry: Registry;
+  now?: () => Millis;
+}
+
+export class QuorumKeeper {
+  private readonly membership?: Membership;
+  private readonly server?: ServerQuorumModule;
+  private readonly serverClient?: QuorumServerClient;
+  private readonly handover: HandoverTracker;
+  private readonly now: () => Millis;
+
+  constructor(private readonly opts: QuorumKeeperOptions) {
+    const { config, logger } = opts;
+    const { cluster, node } = config;
+    this.now = opts.now ?? (() => ms(performance.now()));
+    const serverModule = cluster.quorum.find((q) => q.kind === 'server');
+    const tls = cluster.peers.length > 0 || serverModule ? this.loadOwnTls() : undefined;
+    if (tls && cluster.peers.length > 0) {
+      this.membership = new Membership({
+        cluster, node, tls, localState: opts.localState, logger: logger.child({ component: 'membership' }), registry: opts.registry,
+      });
+      this.membership.on('change', () => this.refresh());
+    }
+    if (tls && serverModule?.kind === 'server') {
+      const credentials = tls.insecure ? grpc.credentials.createInsecure() : channelCredentials(tls, { role: 'quorum-server' });
+      this.serverClient = new QuorumServerClient(`${serverModule.address.host}:${serverModule.address.port}`, credentials);
+      this.server = new ServerQuorumModule({
+        cluster: cluster.name, self: node.id, client: this.serverClient, lease: serverModule.lease,
+        heartbeat: cluster.heartbeat, logger: logger.child({ component: 'quorum-server-client' }),
+        onChange: () => opts.onChange(),
+      });
+    }
+    const stall = config.bgp?.gobgp.run?.stallTimeout ?? ms(0);
+    this.handover = new HandoverTracker(node.id, {
+      interval: cluster.heartbeat.interval,
+      deadAfter: cluster.heartbeat.deadAfter,
+      // A holder that lost quorum withdraws within the lease margin; a stalled one's guard
+      // kills its speaker within the stall timeout.
+      withdrawBound: ms(Math.max(WITHDRAW_MARGIN, stall + 100)),
+      convergenceAllowance: CONVERGENCE_ALLOWANCE,
+      driftRate: NODE_DRIFT_RATE,
+    });
+  }
+
+  private loadOwnTls(): TlsSetup {
+    const { config, logger } = this.opts;
+    const tls = loadTls(config.tls ?? { insecure: false });
+    if (tls.insecure) {
+      warnInsecure(logger, 'cluster traffic (peer heartbeats, quorum server)');
+      return tls;
+    }
+    const problem = ownBindingProblem(tls, { kind: 'node', cluster: config.cluster.name, node: config.node.id });
+    if (problem) throw new Error(`tls.cert: ${problem}`);
+    return tls;
+  }
+
+  async start(): Promise<void> {
+    await this.membership?.start();
+    this.refresh();
+  }
+
+  /** Membership may have changed: tell the server module the partition, note holders, decide again. */
+  private refresh(): void {
+    const now = this.now();
+    if (this.membership) {
+      const { node, cluster } = this.opts.config;
+      this.server?.update(partitionViewOf(node, cluster.peers, this.membership.seen(now), digestBytes(this.membership.digest)));
+      this.handover.observe(now, this.membership.peerStates(now));
+    } else {
+      const { node } = this.opts.config;
+      this.server?.update(partitionViewOf(node, [], new Set(), new Uint8Array()));
+    }
+    this.opts.onChange();
+  }
+
+  verdict(now: Millis = this.now()): QuorumVerdict {
+    const { node, cluster } = this.opts.config;
+    const seen = this.membership?.seen(now) ?? new Set();
+    const modules = cluster.quorum.map((module): { name: string; verdict: ModuleVerdict } =>
+      module.kind === 'voting'
+        ? { name: 'voting', verdict: votingVerdict({ self: node, members: cluster.peers, seen }) }
+        : { name: 'server', verdict: this.server?.verdict(now) ?? { vote: 'QUORUMTIE', reason: 'no quorum server client' } },
+    );
+    return runQuorumChain(modules);
+  }
+
+  peerViews(now: Millis = this.now()): PeerView[] {
+    return this.membership?.peerViews(now) ?? [];
+  }
+
+  /** For each exclusive service this node does not serve: why it may not start yet, if so. */
+  clearances(services: readonly ServiceName[], now: Millis = this.now()): Map<ServiceName, Clearance> {
+    const out = new Map<ServiceName, Clearance>();
+    const membership = this.membership;
+    if (!membership) return out;
+    const ctx = {
+      seen: membership.seen(now),
+      peers: membership.peerStates(now),
+      lastSeenSend: (peer: Parameters<Membership['lastSeenSend']>[0]) => membership.lastSeenSend(peer),
+      longestRoundTrip: (peer: Parameters<Membership['longestRoundTrip']>[0]) => membership.longestRoundTrip(peer),
+    };
+    for (const service of services) {
+      const clearance = this.handover.clearance(service, now, ctx);
+      if (clearance) out.set(service, clearance);
+    }
+    return out;
+  }
+
+  /** This node now serves `service`. */
+  holds(service: ServiceName): void {
+    this.handover.selfHolds(service);
+  }
+
+  status(now: Millis = this.now()): unknown {
+    return {
+      seen: this.membership ? [...this.membership.seen(now)] : [],
+      server: this.server?.status(now),
+    };
+  }
+
+  /** After everything is withdrawn: stop heartbeats, give the lease back. */
+  async stop(): Promise<void> {
+    this.server?.stop();
+    await this.server?.release().catch(() => undefined);
+    this.serverClient?.close();
+    await this.membership?.stop();
+  }
+}
