@@ -1,5 +1,5 @@
 /**
- * How a certificate says who holds it (docs/identity.md). One CA signs every certificate of a
+ * How a certificate says who holds it (README: "Identity: mutual TLS from one CA"). One CA signs every certificate of a
  * deployment; the identity is carried in URI subjectAltNames, which OpenSSL and every PKI can
  * issue and which cannot be confused with host names:
  *

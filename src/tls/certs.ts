@@ -1,5 +1,5 @@
 /**
- * A small CA for labs and tests, made with Debian's openssl CLI (docs/identity.md shows the
+ * A small CA for labs and tests, made with Debian's openssl CLI (the README's identity section shows the
  * same steps for a real PKI). Keys are P-256, written 0600 by us (never through the umask);
  * certificates carry the bindings of binding.ts. Everything is idempotent: an existing CA is
  * reused, and an existing certificate that already binds what is asked (signed by this CA,
