@@ -25,7 +25,7 @@ export interface Row {
 }
 
 export interface BenchmarkResult {
-  name: 'failover' | 'bulk' | 'sigkill';
+  name: 'failover' | 'bulk' | 'sigkill' | 'lease-table';
   settings: Record<string, unknown>;
   rows: Row[];
   notes: string[];

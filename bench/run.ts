@@ -3,6 +3,7 @@
  *   failover  service SIGKILL → route gone at BIRD: quorate vs ExaBGP's healthcheck
  *   bulk      10,000 prefixes to BIRD: quorate undrain vs `gobgp mrt inject` vs `gobgp global rib add`
  *   sigkill   agent SIGKILL → routes gone at BIRD, vs SIGKILL of exabgp
+ *   lease-table  the quorum server's lease table in-process: 10,000 clusters renewing every second
  * Flags: --trials N (default 20), --only NAME[,NAME]. Prints a table; writes bench/results/<date>.json.
  */
 import { readFileSync } from 'node:fs';
@@ -11,13 +12,14 @@ import { labRequirements } from '../lab/requirements.js';
 import { bulkBench } from './bulk.js';
 import type { BenchContext, Teardownable } from './context.js';
 import { failoverBench } from './failover.js';
+import { leaseTableBench } from './lease-table.js';
 import { machineInfo } from './machine.js';
 import type { BenchmarkResult } from './measurement.js';
 import { renderTable } from './report-table.js';
 import { writeResults } from './results-file.js';
 import { sigkillBench } from './sigkill.js';
 
-const BENCHES = { failover: failoverBench, bulk: bulkBench, sigkill: sigkillBench } as const;
+const BENCHES = { failover: failoverBench, bulk: bulkBench, sigkill: sigkillBench, 'lease-table': leaseTableBench } as const;
 type BenchName = keyof typeof BENCHES;
 
 function parseFlags(argv: string[]): { trials: number; only: BenchName[]; partial: boolean } {
