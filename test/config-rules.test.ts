@@ -256,6 +256,24 @@ describe('rules across sections', () => {
     expect(printed).toContain(`${file}:8:13: duplicate peer id "b-1"`);
   });
 
+  it('a quorum server lease too short to serve between renewals is a warning at the lease', () => {
+    const config = (lease: string) => `
+      node: { id: a-1 }
+      cluster:
+        name: c
+        listen: 192.0.2.1:7480
+        peers: [{ id: b-1, address: 192.0.2.3:7480 }]
+        quorum: [{ voting: {} }, { server: { address: 203.0.113.250:7481, lease: ${lease} } }]
+      tls: { insecure: true }
+      bgp: { gobgp: { address: 127.0.0.1:50051 }, next-hop: { ipv4: 192.0.2.1 } }
+      services:
+        - { name: web, prefixes: [203.0.113.80/32], mode: anycast, checks: [{ tcp: { port: 80 } }] }
+    `;
+    const short = check(config('1s'));
+    expect(short.printed).toContain(`${short.file}:6:76: warning: a lease of 1s is too short to rely on: the node stops serving 511ms before its lease ends (drift and withdrawal margins); ask for at least 1536ms`);
+    expect(check(config('4s')).printed.join('\n')).not.toMatch(/too short/);
+  });
+
   it('arp: not with anycast, needs arp.interface, moves single addresses', () => {
     const { file, printed } = check(`
       node: { id: a-1 }

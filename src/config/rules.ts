@@ -4,10 +4,11 @@
  * Paths name the value the operator should change; when that value is absent (a default
  * applies) the loader points at the closest enclosing item instead.
  */
+import { shortestUsefulLease } from '../cluster/lease.js';
 import type { Finding, PathSegment } from './finding.js';
 import { error, warning } from './finding.js';
 import type { AgentParts } from './agent-parts.js';
-import { formatDuration } from '../core/duration.js';
+import { formatDuration, ms } from '../core/duration.js';
 import type { ServiceConfig } from './types.js';
 
 export function crossSectionFindings(parts: AgentParts): Finding[] {
@@ -144,6 +145,15 @@ function clusterRules(parts: AgentParts): Finding[] {
   const kinds = cluster.quorum.map((q) => q.kind);
   kinds.forEach((kind, k) => {
     if (kinds.indexOf(kind) !== k) out.push(error(['cluster', 'quorum', k], `the quorum module "${kind}" is listed twice`));
+  });
+  cluster.quorum.forEach((q, k) => {
+    // A node stops a margin before its lease ends (cluster/lease.ts) and renews at a third of
+    // it: a lease of a few margins serves only briefly between renewals, or not at all.
+    const useful = shortestUsefulLease();
+    if (q.kind === 'server' && q.lease < 3 * useful) {
+      out.push(warning(['cluster', 'quorum', k, 'server', 'lease'],
+        `a lease of ${formatDuration(q.lease)} is too short to rely on: the node stops serving ${formatDuration(ms(useful - 1))} before its lease ends (drift and withdrawal margins); ask for at least ${formatDuration(ms(3 * useful))}`));
+    }
   });
 
   if (node) {
