@@ -1,0 +1,316 @@
+/**
+ * The two-site cluster lab (issue 3, item 9): one Ethernet segment (a Linux bridge in its own
+ * namespace) joining
+ *
+ *   ny  192.0.2.1    site NY: demo services web + db, `quorate agent` ny-1, its gobgpd AS 65001
+ *   nj  192.0.2.2    site NJ: the same, nj-1, gobgpd AS 65002
+ *   rtr 192.0.2.254  BIRD AS 65000, one eBGP session per site's gobgpd (BIRD connects:
+ *                    gobgpd 3.10 waits 5–10 s before it connects out)
+ *   qs  192.0.2.250  `quorate server`
+ *
+ * Services: anycast `web` 203.0.113.10/32 and exclusive `db` 203.0.113.20/32 (priority NY 200,
+ * NJ 100). Each service has its own demo process per site, so one can die while the other lives.
+ * Mutual TLS from `quorate certs` unless a test asks for `insecure`. Faults: SIGKILL an agent
+ * (its guard takes gobgpd down), nftables on the NY side between the sites (cut, one way),
+ * stop / start the quorum server. Everything goes at teardown, even after a failure.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { ms, type Millis } from '../src/core/duration.js';
+import { parsePrefix } from '../src/core/prefix.js';
+import { AgentProcess, quorateBin } from './agent-lab.js';
+import { startBird, type BirdInstance } from './bird.js';
+import { applyLinkFault, healLinkFaults, type LinkFault } from './cluster-lab-faults.js';
+import { AnnouncementSampler } from './cluster-lab-sampler.js';
+import { gobgpdConfig } from './gobgpd-config.js';
+import { Lab, run, type Namespace } from './netns.js';
+import { startService, type ServiceInstance } from './service.js';
+import { waitUntil } from './wait.js';
+
+export type Site = 'ny' | 'nj';
+export const SITES: readonly Site[] = ['ny', 'nj'];
+
+export interface SiteFacts {
+  node: string;
+  address: string;
+  as: number;
+  /** The exclusive service's priority at this site. */
+  priority: number;
+  /** BIRD's protocol name for this site's session. */
+  protocol: string;
+}
+
+export const SITE: Record<Site, SiteFacts> = {
+  ny: { node: 'ny-1', address: '192.0.2.1', as: 65001, priority: 200, protocol: 'site_ny' },
+  nj: { node: 'nj-1', address: '192.0.2.2', as: 65002, priority: 100, protocol: 'site_nj' },
+};
+export const ROUTER_ADDRESS = '192.0.2.254';
+export const ROUTER_AS = 65000;
+export const QUORUM_SERVER_ADDRESS = '192.0.2.250';
+export const QUORUM_SERVER_PORT = 7481;
+export const PEER_PORT = 7480;
+export const CLUSTER = 'payments';
+export const WEB = '203.0.113.10/32';
+export const DB = '203.0.113.20/32';
+
+export function otherSite(site: Site): Site {
+  return site === 'ny' ? 'nj' : 'ny';
+}
+
+export interface ClusterLabOptions {
+  /** Short, unique per test file (namespace names). */
+  tag: string;
+  /** `mutual`: certificates from `quorate certs`; `insecure`: `tls: { insecure: true }`. */
+  tls: 'mutual' | 'insecure';
+  /** The quorum server's lease.max. Default 3 s. */
+  leaseMax?: string;
+  /** The lease the agents ask for. Default 2 s. */
+  lease?: string;
+}
+
+/** What may differ between the two sites' configs in a scenario. */
+export interface AgentConfigOptions {
+  /** `preempt` of the exclusive service `db` (default true). */
+  preempt?: boolean;
+  /** This node's votes and its peer's as this node's config states them (default 1 and 1). */
+  votes?: { self: number; peer: number };
+  /** Leave out the `server` quorum module. */
+  votingOnly?: boolean;
+}
+
+export interface SiteParts {
+  ns: Namespace;
+  web: ServiceInstance;
+  db: ServiceInstance;
+  agent?: AgentProcess;
+  dir: string;
+}
+
+export class ClusterLab {
+  readonly sites = {} as Record<Site, SiteParts>;
+  router!: Namespace;
+  qs!: Namespace;
+  bird!: BirdInstance;
+  server?: AgentProcess;
+  dir!: string;
+  certDir!: string;
+  serverConfigPath!: string;
+  stateFile!: string;
+
+  private constructor(readonly lab: Lab, readonly options: ClusterLabOptions) {}
+
+  static async create(options: ClusterLabOptions): Promise<ClusterLab> {
+    const lab = await Lab.create(options.tag);
+    const self = new ClusterLab(lab, options);
+    try {
+      await self.build();
+    } catch (err) {
+      await lab.teardown();
+      throw err;
+    }
+    return self;
+  }
+
+  private async build(): Promise<void> {
+    const { lab } = this;
+    this.dir = await lab.tempDir('cluster');
+    const segment = await lab.namespace('seg');
+    await segment.addBridge('br0');
+    const join_ = async (short: string, address: string): Promise<Namespace> => {
+      const ns = await lab.namespace(short);
+      await lab.veth({ ns, device: 'eth0', addresses: [`${address}/24`] }, { ns: segment, device: `p-${short}`, bridge: 'br0' });
+      return ns;
+    };
+    this.router = await join_('rtr', ROUTER_ADDRESS);
+    this.qs = await join_('qs', QUORUM_SERVER_ADDRESS);
+    for (const site of SITES) {
+      const ns = await join_(site, SITE[site].address);
+      const dir = join(this.dir, site);
+      await run('mkdir', ['-p', dir]);
+      const gobgpd = gobgpdConfig({
+        as: SITE[site].as,
+        routerId: SITE[site].address,
+        listenAddresses: [SITE[site].address],
+        neighbors: [{ address: ROUTER_ADDRESS, peerAs: ROUTER_AS, passive: true, families: ['ipv4'] }],
+      });
+      await writeFile(join(dir, 'gobgpd.toml'), gobgpd);
+      const web = await startService(lab, ns, { host: '127.0.0.1', port: 0, body: `${site} web` });
+      const db = await startService(lab, ns, { host: '127.0.0.1', port: 0, body: `${site} db` });
+      this.sites[site] = { ns, web, db, dir };
+    }
+    this.bird = await startBird(lab, this.router, {
+      routerId: ROUTER_ADDRESS,
+      neighbors: SITES.map((site) => ({
+        name: SITE[site].protocol, address: SITE[site].address, localAddress: ROUTER_ADDRESS, localAs: ROUTER_AS, peerAs: SITE[site].as, families: ['ipv4'],
+      })),
+    });
+
+    this.certDir = join(this.dir, 'certs');
+    if (this.options.tls === 'mutual') {
+      await run(process.execPath, [quorateBin(), 'certs', '--dir', this.certDir, '--cluster', CLUSTER,
+        ...SITES.flatMap((s) => ['--node', SITE[s].node]), '--server', '--address', QUORUM_SERVER_ADDRESS]);
+    }
+    this.stateFile = join(this.dir, 'qs-state.json');
+    this.serverConfigPath = join(this.dir, 'server.yaml');
+    await writeFile(this.serverConfigPath, stringify({
+      listen: `${QUORUM_SERVER_ADDRESS}:${QUORUM_SERVER_PORT}`,
+      tls: this.tlsSection('quorum-server'),
+      lease: { max: this.options.leaseMax ?? '3s' },
+      clusters: [{ name: CLUSTER, prefer: SITE.ny.node }],
+      'state-file': this.stateFile,
+    }));
+  }
+
+  private tlsSection(name: string): Record<string, unknown> {
+    if (this.options.tls === 'insecure') return { insecure: true };
+    return { ca: join(this.certDir, 'ca.pem'), cert: join(this.certDir, `${name}.pem`), key: join(this.certDir, `${name}.key`) };
+  }
+
+  /** The agent config of `site` as an object (YAML keys). */
+  agentConfig(site: Site, opts: AgentConfigOptions = {}): Record<string, unknown> {
+    const me = SITE[site];
+    const peer = SITE[otherSite(site)];
+    const parts = this.sites[site];
+    const check = (service: ServiceInstance): Record<string, unknown> => ({
+      http: { url: `${service.url}/healthz` }, interval: '100ms', timeout: '100ms', rise: 2, fall: 2,
+    });
+    const quorum: unknown[] = [{ voting: {} }];
+    if (!opts.votingOnly) {
+      quorum.push({ server: { address: `${QUORUM_SERVER_ADDRESS}:${QUORUM_SERVER_PORT}`, lease: this.options.lease ?? '2s' } });
+    }
+    return {
+      node: { id: me.node, votes: opts.votes?.self ?? 1 },
+      cluster: {
+        name: CLUSTER,
+        listen: `${me.address}:${PEER_PORT}`,
+        heartbeat: { interval: '100ms', 'dead-after': '500ms' },
+        peers: [{ id: peer.node, address: `${peer.address}:${PEER_PORT}`, votes: opts.votes?.peer ?? 1 }],
+        quorum,
+      },
+      tls: this.tlsSection(me.node),
+      'state-dir': join(parts.dir, 'state'),
+      bgp: {
+        gobgp: { run: { config: join(parts.dir, 'gobgpd.toml'), 'stall-timeout': '500ms' }, address: `unix://${join(parts.dir, 'gobgpd.sock')}` },
+        'next-hop': { ipv4: me.address },
+        'reconcile-interval': '500ms',
+      },
+      services: [
+        { name: 'web', prefixes: [WEB], mode: 'anycast', checks: [check(parts.web)] },
+        { name: 'db', prefixes: [DB], mode: 'exclusive', priority: me.priority, preempt: opts.preempt ?? true, checks: [check(parts.db)] },
+      ],
+    };
+  }
+
+  async writeAgentConfig(site: Site, config: Record<string, unknown>): Promise<string> {
+    const path = join(this.sites[site].dir, 'agent.yaml');
+    await writeFile(path, stringify(config));
+    return path;
+  }
+
+  /** Starts `quorate agent` at `site` (with `agentConfig(site, opts)`); resolves once it talks to its gobgpd. */
+  async startAgent(site: Site, opts: AgentConfigOptions = {}): Promise<AgentProcess> {
+    const path = await this.writeAgentConfig(site, this.agentConfig(site, opts));
+    const proc = await this.sites[site].ns.spawn(`agent-${site}`, process.execPath, [quorateBin(), 'agent', '--config', path]);
+    const agent = new AgentProcess(proc);
+    this.sites[site].agent = agent;
+    await agent.waitForLog(/^connected to gobgpd$/);
+    return agent;
+  }
+
+  /** Rewrites `site`'s config and has its agent reload it (SIGHUP). */
+  async reloadAgent(site: Site, opts: AgentConfigOptions): Promise<void> {
+    const agent = this.agent(site);
+    const from = agent.logs.length;
+    await this.writeAgentConfig(site, this.agentConfig(site, opts));
+    agent.process.kill('SIGHUP');
+    await agent.waitForLog(/^config reloaded$/, ms(10_000), from);
+  }
+
+  agent(site: Site): AgentProcess {
+    const agent = this.sites[site].agent;
+    if (!agent) throw new Error(`no agent runs at ${site}`);
+    return agent;
+  }
+
+  /** SIGKILL the agent of `site` (its guard then kills gobgpd); resolves once it has exited. */
+  async killAgent(site: Site): Promise<void> {
+    const agent = this.sites[site].agent;
+    if (!agent) return;
+    agent.process.kill('SIGKILL');
+    await agent.process.exited;
+    this.sites[site].agent = undefined;
+  }
+
+  /** SIGTERM: the agent withdraws, releases its lease and exits. */
+  async stopAgent(site: Site): Promise<void> {
+    const agent = this.sites[site].agent;
+    if (!agent) return;
+    await agent.process.stop(ms(5000));
+    this.sites[site].agent = undefined;
+  }
+
+  /**
+   * Starts `quorate server`. `fresh`: first write a state file that holds no lease, as a
+   * server that ran before and granted nothing would have left (no restart wait); otherwise
+   * the server resumes whatever its state file says (or, with none, waits lease.max + gap).
+   */
+  async startQuorumServer(opts: { fresh?: boolean } = {}): Promise<AgentProcess> {
+    if (this.server?.process.running) throw new Error('the quorum server already runs');
+    if (opts.fresh) {
+      await writeFile(this.stateFile, JSON.stringify({ format: 'quorate-quorum-server-state', version: 1, writtenAt: Date.now(), leases: [] }));
+    }
+    const proc = await this.qs.spawn('quorum-server', process.execPath, [quorateBin(), 'server', '--config', this.serverConfigPath]);
+    this.server = new AgentProcess(proc);
+    await this.server.waitForLog(/^quorum server listening$/);
+    return this.server;
+  }
+
+  async stopQuorumServer(): Promise<void> {
+    await this.server?.process.stop(ms(5000));
+  }
+
+  /** Server log lines that granted the cluster's lease, from log index `from`. */
+  grants(from = 0): string[] {
+    return (this.server?.logs ?? []).slice(from).filter((l) => /^lease of .* granted to partition/.test(l.msg)).map((l) => l.msg);
+  }
+
+  /** A fault on NY's side of the link between the sites (router and quorum server stay reachable). */
+  async linkFault(fault: LinkFault): Promise<void> {
+    await applyLinkFault(this.sites.ny.ns, SITE.nj.address, fault);
+  }
+
+  async healLink(): Promise<void> {
+    await healLinkFaults(this.sites.ny.ns);
+  }
+
+  /** Which sites BIRD holds a route for `prefix` from, by next hop. */
+  async announcers(prefix: string): Promise<Set<Site>> {
+    const routes = await this.bird.control.showRoute(parsePrefix(prefix));
+    return new Set(routes.map((r) => siteOfNextHop(r.bgp.nextHop[0] ?? '')).filter((s): s is Site => s !== undefined));
+  }
+
+  /** Waits until exactly `sites` announce `prefix` at BIRD. The bound is for the failure message. */
+  waitAnnouncers(prefix: string, sites: readonly Site[], timeout: Millis = ms(30_000)): Promise<Set<Site>> {
+    return waitUntil(async () => {
+      const now = await this.announcers(prefix);
+      return now.size === sites.length && sites.every((s) => now.has(s)) ? now : undefined;
+    }, { timeout, what: `${prefix} announced by exactly [${sites.join(',')}] at BIRD` });
+  }
+
+  async waitSessions(sites: readonly Site[] = SITES, timeout: Millis = ms(30_000)): Promise<void> {
+    for (const site of sites) await this.bird.control.waitEstablished(SITE[site].protocol, timeout);
+  }
+
+  startSampler(): Promise<AnnouncementSampler<Site>> {
+    return AnnouncementSampler.start<Site>({ socketPath: this.bird.socketPath, prefixes: [WEB, DB], siteOf: siteOfNextHop });
+  }
+
+  teardown(): Promise<void> {
+    return this.lab.teardown();
+  }
+}
+
+export function siteOfNextHop(address: string): Site | undefined {
+  return SITES.find((s) => SITE[s].address === address);
+}
