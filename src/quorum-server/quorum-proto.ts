@@ -2,11 +2,9 @@
  * The quorate.v1 quorum server protocol, loaded once from proto/ at the package root, with
  * its generated types (generated/README.md says how they are made).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { join } from 'node:path';
+import type * as protoLoader from '@grpc/proto-loader';
+import { loadProtoPackage } from '../core/proto-files.js';
 import type { ProtoGrpcType } from './generated/quorum.js';
 
 const PROTO_FILE = join('quorate', 'v1', 'quorum.proto');
@@ -20,21 +18,8 @@ let loaded: QuorumPackage | undefined;
 
 export function quorumProto(): QuorumPackage {
   if (!loaded) {
-    const definition = protoLoader.loadSync(PROTO_FILE, { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
-    // loadPackageDefinition is untyped by design; the generated type describes exactly this file.
-    loaded = (grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType).quorate.v1;
+    // The generated type describes exactly this file.
+    loaded = (loadProtoPackage(PROTO_FILE, LOADER_OPTIONS) as unknown as ProtoGrpcType).quorate.v1;
   }
   return loaded;
-}
-
-/** proto/ sits at the package root, above src/ (tests) and dist/src/ (the built server). */
-function protoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'proto');
-    if (existsSync(join(candidate, PROTO_FILE))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find proto/${PROTO_FILE} above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
 }
