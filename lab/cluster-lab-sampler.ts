@@ -7,6 +7,7 @@
 import type { Millis } from '../src/core/duration.js';
 import { parsePrefix, type Prefix } from '../src/core/prefix.js';
 import { BirdControl } from './bird-control.js';
+import { waitUntil } from './wait.js';
 
 /** One reading of BIRD's table: for each watched prefix, the sites announcing it. */
 export interface Sample<S extends string> {
@@ -91,6 +92,14 @@ export class AnnouncementSampler<S extends string> {
   firstWith(prefix: string, sites: readonly S[], from = 0): Sample<S | 'unknown'> | undefined {
     const key = parsePrefix(prefix).key;
     return this.samples.slice(from).find((s) => sameSet(s.announcers.get(key), sites));
+  }
+
+  /**
+   * Waits until a sample since `from` shows `prefix` announced by exactly `sites`, and returns
+   * it (its time is when BIRD first showed it, to the sampler's resolution).
+   */
+  waitFor(prefix: string, sites: readonly S[], from: number, timeout: Millis): Promise<Sample<S | 'unknown'>> {
+    return waitUntil(() => this.firstWith(prefix, sites, from), { timeout, interval: 10 as Millis, what: `a sample with ${prefix} from exactly [${sites.join(',')}]` });
   }
 
   /** A readable line per change of the announcers, for failure messages and the report. */

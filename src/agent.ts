@@ -240,6 +240,7 @@ export class Agent {
       peers: this.keeper.peerViews(now),
       methods: this.methods(),
       clearance,
+      holding: new Set([...this.decisions.values()].filter((d) => d.serve).map((d) => d.service)),
     });
     this.scheduleWakeUp(now, quorum, [...clearance.values()].map((c) => c.until));
     for (const d of decisions) {

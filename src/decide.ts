@@ -49,6 +49,12 @@ export interface DecideInput {
    * (another node may still hold them: cluster/handover.ts says why).
    */
   clearance?: ReadonlyMap<ServiceName, { until: Millis; reason: string }>;
+  /**
+   * The exclusive services this node serves now (its previous decision). Without `preempt` a
+   * holder keeps its service: the node must know that the holder is itself, or it would hand
+   * its own service to a recovered higher priority as if preempt were on.
+   */
+  holding?: ReadonlySet<ServiceName>;
 }
 
 export interface ServiceDecision {
@@ -97,7 +103,7 @@ function decideService(input: DecideInput, service: ServiceConfig): ServiceDecis
  */
 export function exclusiveWinner(input: DecideInput, service: ServiceConfig): NodeId {
   const candidates: { id: NodeId; priority: number; holding: boolean }[] = [
-    { id: input.self, priority: service.priority, holding: false },
+    { id: input.self, priority: service.priority, holding: input.holding?.has(service.name) ?? false },
   ];
   for (const peer of input.peers) {
     const view = peer.services.get(service.name);
