@@ -82,9 +82,14 @@ describe.skipIf(!requirements.ok)('a split between the two sites, seen from BIRD
 
   async function heal(): Promise<void> {
     const from = sampler.mark();
+    const healedAt = Date.now();
     await lab.healLink();
     await lab.waitAnnouncers(WEB, ['ny', 'nj']);
     await lab.waitAnnouncers(DB, ['ny']);
+    if (process.env.CLUSTER_LAB_DEBUG) {
+      const pick = (l: { time: string; msg: string; [k: string]: unknown }) => `${l.time} ${l.msg} ${l.cause ?? ''}`;
+      for (const s of SITES) console.info(`heal ${s}:\n${lab.agent(s).logs.filter((l) => Date.parse(l.time) >= healedAt - 200).map(pick).join('\n')}`);
+    }
     expect(sampler.overlaps(DB, from), sampler.timeline(from).join('\n')).toEqual([]);
   }
 

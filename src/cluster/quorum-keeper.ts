@@ -8,7 +8,7 @@
 import type { Registry } from 'prom-client';
 import type { AgentConfig } from '../config/types.js';
 import { ms, type Millis } from '../core/duration.js';
-import type { ServiceName } from '../core/ids.js';
+import type { NodeId, ServiceName } from '../core/ids.js';
 import type { PeerView } from '../decide.js';
 import type { Logger } from '../observe/logger.js';
 import { QuorumServerClient } from '../quorum-server/client.js';
@@ -96,12 +96,30 @@ export class QuorumKeeper {
     this.refresh();
   }
 
+  /**
+   * The peers whose votes count: seen through a complete round trip AND saying, in that
+   * round trip's reply, that they see this node too. Seeing a peer alone is not enough when
+   * the views are asymmetric: as a link heals, this node's heartbeats may get through while
+   * the peer's own still fail (its channel backing off), so the peer is alone in a tie and
+   * asks the quorum server. Had this node counted it, it would hold a majority of 2 of 2 and
+   * release its lease — and the server would grant the lone peer: two quorate partitions, an
+   * exclusive service on both (found by the cluster lab's link-cut scenario on heal). Counting
+   * only mutual sightings keeps this node in its tie, on its lease, until the peer sees it too.
+   */
+  private counted(now: Millis): Set<NodeId> {
+    const membership = this.membership;
+    if (!membership) return new Set();
+    const self = this.opts.config.node.id;
+    const states = membership.peerStates(now);
+    return new Set([...membership.seen(now)].filter((peer) => states.get(peer)?.seenPeers.has(self) === true));
+  }
+
   /** Membership may have changed: tell the server module the partition, note holders, decide again. */
   private refresh(): void {
     const now = this.now();
     if (this.membership) {
       const { node, cluster } = this.opts.config;
-      this.server?.update(partitionViewOf(node, cluster.peers, this.membership.seen(now), digestBytes(this.membership.digest)));
+      this.server?.update(partitionViewOf(node, cluster.peers, this.counted(now), digestBytes(this.membership.digest)));
       this.handover.observe(now, this.membership.peerStates(now));
     } else {
       const { node } = this.opts.config;
@@ -112,7 +130,7 @@ export class QuorumKeeper {
 
   verdict(now: Millis = this.now()): QuorumVerdict {
     const { node, cluster } = this.opts.config;
-    const seen = this.membership?.seen(now) ?? new Set();
+    const seen = this.counted(now);
     const modules = cluster.quorum.map((module): { name: string; verdict: ModuleVerdict } =>
       module.kind === 'voting'
         ? { name: 'voting', verdict: votingVerdict({ self: node, members: cluster.peers, seen }) }
