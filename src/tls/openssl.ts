@@ -25,6 +25,10 @@ export function runOpenssl(args: readonly string[], input?: string): Promise<Buf
       if (code === 0) resolve(Buffer.concat(out));
       else reject(new OpensslError(args, Buffer.concat(err).toString('utf8'), code));
     });
+    // openssl may exit before it reads its input (it did not need any, or it failed): the
+    // write then fails with EPIPE, which must not become an unhandled error. The exit code
+    // (the 'close' above) is what tells success from failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
