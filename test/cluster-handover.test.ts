@@ -72,3 +72,12 @@ describe('HandoverTracker', () => {
     expect(t.clearance(DB, ms(1001), ctx([], []))).toBeUndefined();
   });
 });
+
+describe('mutual sighting', () => {
+  it('a seen peer counts only when its latest state says it sees this node too', async () => {
+    const { mutuallySeen } = await import('../src/cluster/quorum-keeper.js');
+    const states = new Map([[B, state(B, {}, [A])], [C, state(C, {}, [])]]);
+    expect([...mutuallySeen(A, new Set([B, C]), states)]).toEqual([B]);
+    expect([...mutuallySeen(A, new Set([C]), states)]).toEqual([]);
+  });
+});

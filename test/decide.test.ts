@@ -143,3 +143,24 @@ describe('decide: handover clearance', () => {
     expect(decide(input(2000))[0]!.serve).toBe(true);
   });
 });
+
+describe('decide: preempt', () => {
+  const peerAt = (priority: number): PeerView => ({
+    id: nodeId('a'),
+    services: new Map([[serviceName('db'), { healthy: true, drained: false, announceable: true, priority, holding: false }]]),
+  });
+  const input = (preempt: boolean, holding: boolean) => base({
+    self: nodeId('b'), services: [service('db', { mode: 'exclusive', priority: 100, preempt })],
+    health: new Map([[serviceName('db'), true]]), peers: [peerAt(200)],
+    holding: holding ? new Set([serviceName('db')]) : new Set(),
+  });
+
+  it('without preempt, this node keeps the service it holds against a recovered higher priority', () => {
+    expect(decide(input(false, true))[0]!.serve).toBe(true);
+  });
+
+  it('with preempt, or when it does not hold it, the higher priority wins', () => {
+    expect(decide(input(true, true))[0]).toMatchObject({ serve: false, reason: expect.stringContaining('a has precedence') });
+    expect(decide(input(false, false))[0]!.serve).toBe(false);
+  });
+});

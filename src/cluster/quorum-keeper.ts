@@ -18,7 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HandoverTracker, type Clearance } from './handover.js';
 import { NODE_DRIFT_RATE, WITHDRAW_MARGIN } from './lease.js';
 import { digestBytes } from './membership-digest.js';
-import type { LocalNodeState } from './membership-node-state.js';
+import type { LocalNodeState, NodeState } from './membership-node-state.js';
 import { Membership } from './membership-runtime.js';
 import { runQuorumChain, type ModuleVerdict, type QuorumVerdict } from './quorum-chain.js';
 import { ServerQuorumModule } from './server-module.js';
@@ -109,9 +109,7 @@ export class QuorumKeeper {
   private counted(now: Millis): Set<NodeId> {
     const membership = this.membership;
     if (!membership) return new Set();
-    const self = this.opts.config.node.id;
-    const states = membership.peerStates(now);
-    return new Set([...membership.seen(now)].filter((peer) => states.get(peer)?.seenPeers.has(self) === true));
+    return mutuallySeen(this.opts.config.node.id, membership.seen(now), membership.peerStates(now));
   }
 
   /** Membership may have changed: tell the server module the partition, note holders, decide again. */
@@ -180,4 +178,9 @@ export class QuorumKeeper {
     this.serverClient?.close();
     await this.membership?.stop();
   }
+}
+
+/** The seen peers whose latest state says they see `self` too (see QuorumKeeper.counted). */
+export function mutuallySeen(self: NodeId, seen: ReadonlySet<NodeId>, states: ReadonlyMap<NodeId, NodeState>): Set<NodeId> {
+  return new Set([...seen].filter((peer) => states.get(peer)?.seenPeers.has(self) === true));
 }
