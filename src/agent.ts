@@ -1,6 +1,7 @@
 /**
  * The agent: the only place that knows every part. It wires
- *   checks → health → decide (pure) → desired paths → reconcileBgp → gobgpd
+ *   checks → health ──────────────────────┐
+ *   peers' heartbeats, quorum chain (keeper) ┴→ decide (pure) → desired paths → reconcileBgp → gobgpd
  * and reports every step (logs, metrics, the status API).
  */
 import type { Server } from 'node:http';
