@@ -25,7 +25,7 @@ export interface Row {
 }
 
 export interface BenchmarkResult {
-  name: 'failover' | 'bulk' | 'sigkill' | 'lease-table';
+  name: 'failover' | 'bulk' | 'sigkill' | 'lease-table' | 'split' | 'quorum-e2e';
   settings: Record<string, unknown>;
   rows: Row[];
   notes: string[];

@@ -4,6 +4,8 @@
  *   bulk      10,000 prefixes to BIRD: quorate undrain vs `gobgp mrt inject` vs `gobgp global rib add`
  *   sigkill   agent SIGKILL → routes gone at BIRD, vs SIGKILL of exabgp
  *   lease-table  the quorum server's lease table in-process: 10,000 clusters renewing every second
+ *   split     link cut between the two sites → the losing side withdrew everything at BIRD
+ *   quorum-e2e  1,000 clusters renewing every second over mutual TLS: answer time, CPU of generator and server
  * Flags: --trials N (default 20), --only NAME[,NAME]. Prints a table; writes bench/results/<date>.json.
  */
 import { readFileSync } from 'node:fs';
@@ -18,8 +20,9 @@ import type { BenchmarkResult } from './measurement.js';
 import { renderTable } from './report-table.js';
 import { writeResults } from './results-file.js';
 import { sigkillBench } from './sigkill.js';
+import { splitBench } from './split.js';
 
-const BENCHES = { failover: failoverBench, bulk: bulkBench, sigkill: sigkillBench, 'lease-table': leaseTableBench } as const;
+const BENCHES = { failover: failoverBench, bulk: bulkBench, sigkill: sigkillBench, 'lease-table': leaseTableBench, split: splitBench } as const;
 type BenchName = keyof typeof BENCHES;
 
 function parseFlags(argv: string[]): { trials: number; only: BenchName[]; partial: boolean } {
