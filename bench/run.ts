@@ -17,12 +17,13 @@ import { failoverBench } from './failover.js';
 import { leaseTableBench } from './lease-table.js';
 import { machineInfo } from './machine.js';
 import type { BenchmarkResult } from './measurement.js';
+import { quorumE2eBench } from './quorum-e2e.js';
 import { renderTable } from './report-table.js';
 import { writeResults } from './results-file.js';
 import { sigkillBench } from './sigkill.js';
 import { splitBench } from './split.js';
 
-const BENCHES = { failover: failoverBench, bulk: bulkBench, sigkill: sigkillBench, 'lease-table': leaseTableBench, split: splitBench } as const;
+const BENCHES = { failover: failoverBench, bulk: bulkBench, sigkill: sigkillBench, 'lease-table': leaseTableBench, split: splitBench, 'quorum-e2e': quorumE2eBench } as const;
 type BenchName = keyof typeof BENCHES;
 
 function parseFlags(argv: string[]): { trials: number; only: BenchName[]; partial: boolean } {

@@ -1,0 +1,137 @@
+/**
+ * The load generator of benchmark quorum-e2e, run as its own process (so its CPU is not the
+ * server's and not the bench runner's): N clusters, each one node with its own certificate and
+ * its own gRPC channel (its own TCP connection and TLS session — no subchannel shared, see
+ * `grpc.use_local_subchannel_pool`), renewing a lease every second on a fixed schedule.
+ *
+ * Input: one JSON argument (LoadPlan). Output on stdout, one JSON object a line:
+ *   {"event":"window-start"} and {"event":"window-end"} around the measured window (the
+ *   parent samples the server's CPU then), and finally writes the LoadReport to plan.resultFile.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ms, type Millis } from '../src/core/duration.js';
+import { clusterName, nodeId } from '../src/core/ids.js';
+import { QuorumServerClient, type LeaseRequestInput } from '../src/quorum-server/client.js';
+import { channelCredentials } from '../src/tls/credentials.js';
+import { loadTlsMaterial } from '../src/tls/material.js';
+
+export interface LoadPlan {
+  target: string;
+  certDir: string;
+  /** Cluster names; the node of each is `n1`, its certificate `<cluster>.pem`. */
+  clusters: string[];
+  renewEvery: Millis;
+  /** Renewals before the measured window: connections made, settle windows over, leases granted. */
+  warmup: Millis;
+  window: Millis;
+  lease: Millis;
+  settle: Millis;
+  resultFile: string;
+}
+
+export interface LoadReport {
+  /** Answer time of every request sent in the window (ms, from the call to its callback). */
+  answers: number[];
+  verdicts: Record<string, number>;
+  /** The generator's CPU over the window (process.cpuUsage, µs) and the window's wall time (ms). */
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+  wallMs: number;
+  /** How late the schedule fired, at worst (the generator's own event-loop lag). */
+  maxScheduleLagMs: number;
+  channels: number;
+}
+
+const NODE = nodeId('n1');
+const DIGEST = Buffer.alloc(32, 7);
+const ANSWER_TIMEOUT: Millis = ms(2000);
+
+async function main(): Promise<void> {
+  const plan = JSON.parse(process.argv[2] ?? '') as LoadPlan;
+  const caFile = join(plan.certDir, 'ca.pem');
+  const clients = plan.clusters.map((cluster) => {
+    const tls = { insecure: false as const, material: loadTlsMaterial({ ca: caFile, cert: join(plan.certDir, `${cluster}.pem`), key: join(plan.certDir, `${cluster}.key`) }) };
+    const client = new QuorumServerClient(plan.target, channelCredentials(tls, { role: 'quorum-server' }), {
+      // One connection per cluster, as N real nodes would have: grpc-js otherwise may share a subchannel between equal channels.
+      channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+    });
+    const ask: LeaseRequestInput = {
+      cluster: clusterName(cluster), node: NODE, membershipDigest: DIGEST, partition: [NODE], partitionVotes: 1, totalVotes: 2,
+      lease: plan.lease, settle: plan.settle,
+    };
+    return { client, ask };
+  });
+
+  const origin = performance.now() + 100;
+  const windowStart = origin + plan.warmup;
+  const windowEnd = windowStart + plan.window;
+  const answers: number[] = [];
+  const verdicts: Record<string, number> = {};
+  let maxLag = 0;
+  let inFlight = 0;
+  let cpuAtStart: NodeJS.CpuUsage | undefined;
+  let cpuAtEnd: NodeJS.CpuUsage | undefined;
+  let wallStart = 0;
+  let wallEnd = 0;
+
+  // The window's edges on their own timers, so the CPU reading is taken at the edge, not at the next answer.
+  setTimeout(() => {
+    cpuAtStart = process.cpuUsage();
+    wallStart = performance.now();
+    process.stdout.write('{"event":"window-start"}\n');
+  }, windowStart - performance.now());
+  const windowClosed = new Promise<void>((resolve) => setTimeout(() => {
+    cpuAtEnd = process.cpuUsage(cpuAtStart);
+    wallEnd = performance.now();
+    process.stdout.write('{"event":"window-end"}\n');
+    resolve();
+  }, windowEnd - performance.now()));
+
+  const allDone = clients.map(({ client, ask }, i) => new Promise<void>((resolve) => {
+    // Spread evenly over each second, as independent nodes would be.
+    const offset = (i * plan.renewEvery) / clients.length;
+    let k = 0;
+    const fire = (): void => {
+      const due = origin + offset + k * plan.renewEvery;
+      if (due >= windowEnd) {
+        resolve();
+        return;
+      }
+      const sentAt = performance.now();
+      if (sentAt >= windowStart) maxLag = Math.max(maxLag, sentAt - due);
+      inFlight++;
+      void client.requestLease(ask, ANSWER_TIMEOUT).then((outcome) => {
+        inFlight--;
+        if (sentAt >= windowStart && sentAt < windowEnd) {
+          answers.push(performance.now() - sentAt);
+          verdicts[outcome.verdict] = (verdicts[outcome.verdict] ?? 0) + 1;
+        }
+      });
+      k++;
+      setTimeout(fire, Math.max(0, origin + offset + k * plan.renewEvery - performance.now()));
+    };
+    setTimeout(fire, Math.max(0, origin + offset - performance.now()));
+  }));
+  await Promise.all(allDone);
+  await windowClosed;
+  // The last requests of the window are still answered (within their deadline).
+  const drainUntil = performance.now() + ANSWER_TIMEOUT + 500;
+  while (inFlight > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 10));
+  for (const { client } of clients) client.close();
+
+  const cpu = cpuAtEnd!;
+  const report: LoadReport = {
+    answers, verdicts, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, wallMs: wallEnd - wallStart,
+    maxScheduleLagMs: maxLag, channels: clients.length,
+  };
+  writeFileSync(plan.resultFile, JSON.stringify(report));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`quorum-load: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
