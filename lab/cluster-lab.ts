@@ -1,18 +1,20 @@
 /**
- * The two-site cluster lab (issue 3, item 9): one Ethernet segment (a Linux bridge in its own
- * namespace) joining
+ * The cluster lab (issue 3, item 9): two sites, or three with `sites: 3`, on one Ethernet
+ * segment (a Linux bridge in its own namespace) joining
  *
  *   ny  192.0.2.1    site NY: demo services web + db, `quorate agent` ny-1, its gobgpd AS 65001
  *   nj  192.0.2.2    site NJ: the same, nj-1, gobgpd AS 65002
+ *   ch  192.0.2.3    site CH (three-site labs only): the same, ch-1, gobgpd AS 65003
  *   rtr 192.0.2.254  BIRD AS 65000, one eBGP session per site's gobgpd (BIRD connects:
  *                    gobgpd 3.10 waits 5–10 s before it connects out)
  *   qs  192.0.2.250  `quorate server`
  *
  * Services: anycast `web` 203.0.113.10/32 and exclusive `db` 203.0.113.20/32 (priority NY 200,
- * NJ 100). Each service has its own demo process per site, so one can die while the other lives.
- * Mutual TLS from `quorate certs` unless a test asks for `insecure`. Faults: SIGKILL an agent
- * (its guard takes gobgpd down), nftables on the NY side between the sites (cut, one way),
- * stop / start the quorum server. Everything goes at teardown, even after a failure.
+ * NJ 100, CH 300). Each service has its own demo process per site, so one can die while the
+ * other lives. Every member lists every other as a peer. Mutual TLS from `quorate certs`
+ * unless a test asks for `insecure`. Faults: SIGKILL an agent (its guard takes gobgpd down),
+ * nftables between two sites (cut, one way; NY–NJ unless told otherwise), stop / start the
+ * quorum server. Everything goes at teardown, even after a failure.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,13 +25,17 @@ import { AgentProcess, quorateBin } from './agent-lab.js';
 import { startBird, type BirdInstance } from './bird.js';
 import { applyLinkFault, healLinkFaults, type LinkFault } from './cluster-lab-faults.js';
 import { AnnouncementSampler } from './cluster-lab-sampler.js';
+import { countedPackets, countServerTraffic } from './cluster-lab-server-traffic.js';
 import { gobgpdConfig } from './gobgpd-config.js';
 import { Lab, run, type Namespace } from './netns.js';
 import { startService, type ServiceInstance } from './service.js';
 import { waitUntil } from './wait.js';
 
-export type Site = 'ny' | 'nj';
+export type Site = 'ny' | 'nj' | 'ch';
+/** The members of a two-site lab (the default). */
 export const SITES: readonly Site[] = ['ny', 'nj'];
+/** The members of a three-site lab (`sites: 3`). */
+export const THREE_SITES: readonly Site[] = ['ny', 'nj', 'ch'];
 
 export interface SiteFacts {
   node: string;
@@ -44,6 +50,7 @@ export interface SiteFacts {
 export const SITE: Record<Site, SiteFacts> = {
   ny: { node: 'ny-1', address: '192.0.2.1', as: 65001, priority: 200, protocol: 'site_ny' },
   nj: { node: 'nj-1', address: '192.0.2.2', as: 65002, priority: 100, protocol: 'site_nj' },
+  ch: { node: 'ch-1', address: '192.0.2.3', as: 65003, priority: 300, protocol: 'site_ch' },
 };
 export const ROUTER_ADDRESS = '192.0.2.254';
 export const ROUTER_AS = 65000;
@@ -54,6 +61,7 @@ export const CLUSTER = 'payments';
 export const WEB = '203.0.113.10/32';
 export const DB = '203.0.113.20/32';
 
+/** The other member of a two-site lab. */
 export function otherSite(site: Site): Site {
   return site === 'ny' ? 'nj' : 'ny';
 }
@@ -61,6 +69,8 @@ export function otherSite(site: Site): Site {
 export interface ClusterLabOptions {
   /** Short, unique per test file (namespace names). */
   tag: string;
+  /** How many sites: 2 (NY, NJ; the default) or 3 (NY, NJ, CH). */
+  sites?: 2 | 3;
   /** `mutual`: certificates from `quorate certs`; `insecure`: `tls: { insecure: true }`. */
   tls: 'mutual' | 'insecure';
   /** The quorum server's lease.max. Default 3 s. */
@@ -73,7 +83,7 @@ export interface ClusterLabOptions {
 export interface AgentConfigOptions {
   /** `preempt` of the exclusive service `db` (default true). */
   preempt?: boolean;
-  /** This node's votes and its peer's as this node's config states them (default 1 and 1). */
+  /** This node's votes and each peer's as this node's config states them (default 1 and 1). */
   votes?: { self: number; peer: number };
   /** Leave out the `server` quorum module. */
   votingOnly?: boolean;
@@ -88,6 +98,9 @@ export interface SiteParts {
 }
 
 export class ClusterLab {
+  /** The sites this lab runs (SITES or THREE_SITES). */
+  readonly members: readonly Site[];
+  /** Filled in for the members only: a two-site lab has no `ch`. */
   readonly sites = {} as Record<Site, SiteParts>;
   router!: Namespace;
   qs!: Namespace;
@@ -98,7 +111,9 @@ export class ClusterLab {
   serverConfigPath!: string;
   stateFile!: string;
 
-  private constructor(readonly lab: Lab, readonly options: ClusterLabOptions) {}
+  private constructor(readonly lab: Lab, readonly options: ClusterLabOptions) {
+    this.members = options.sites === 3 ? THREE_SITES : SITES;
+  }
 
   static async create(options: ClusterLabOptions): Promise<ClusterLab> {
     const lab = await Lab.create(options.tag);
@@ -124,7 +139,7 @@ export class ClusterLab {
     };
     this.router = await join_('rtr', ROUTER_ADDRESS);
     this.qs = await join_('qs', QUORUM_SERVER_ADDRESS);
-    for (const site of SITES) {
+    for (const site of this.members) {
       const ns = await join_(site, SITE[site].address);
       const dir = join(this.dir, site);
       await run('mkdir', ['-p', dir]);
@@ -141,7 +156,7 @@ export class ClusterLab {
     }
     this.bird = await startBird(lab, this.router, {
       routerId: ROUTER_ADDRESS,
-      neighbors: SITES.map((site) => ({
+      neighbors: this.members.map((site) => ({
         name: SITE[site].protocol, address: SITE[site].address, localAddress: ROUTER_ADDRESS, localAs: ROUTER_AS, peerAs: SITE[site].as, families: ['ipv4'],
       })),
     });
@@ -149,7 +164,7 @@ export class ClusterLab {
     this.certDir = join(this.dir, 'certs');
     if (this.options.tls === 'mutual') {
       await run(process.execPath, [quorateBin(), 'certs', '--dir', this.certDir, '--cluster', CLUSTER,
-        ...SITES.flatMap((s) => ['--node', SITE[s].node]), '--server', '--address', QUORUM_SERVER_ADDRESS]);
+        ...this.members.flatMap((s) => ['--node', SITE[s].node]), '--server', '--address', QUORUM_SERVER_ADDRESS]);
     }
     this.stateFile = join(this.dir, 'qs-state.json');
     this.serverConfigPath = join(this.dir, 'server.yaml');
@@ -170,7 +185,6 @@ export class ClusterLab {
   /** The agent config of `site` as an object (YAML keys). */
   agentConfig(site: Site, opts: AgentConfigOptions = {}): Record<string, unknown> {
     const me = SITE[site];
-    const peer = SITE[otherSite(site)];
     const parts = this.sites[site];
     const check = (service: ServiceInstance): Record<string, unknown> => ({
       http: { url: `${service.url}/healthz` }, interval: '100ms', timeout: '100ms', rise: 2, fall: 2,
@@ -185,7 +199,7 @@ export class ClusterLab {
         name: CLUSTER,
         listen: `${me.address}:${PEER_PORT}`,
         heartbeat: { interval: '100ms', 'dead-after': '500ms' },
-        peers: [{ id: peer.node, address: `${peer.address}:${PEER_PORT}`, votes: opts.votes?.peer ?? 1 }],
+        peers: this.members.filter((s) => s !== site).map((s) => ({ id: SITE[s].node, address: `${SITE[s].address}:${PEER_PORT}`, votes: opts.votes?.peer ?? 1 })),
         quorum,
       },
       tls: this.tlsSection(me.node),
@@ -270,18 +284,34 @@ export class ClusterLab {
     await this.server?.process.stop(ms(5000));
   }
 
+  /** From now on, count the packets each site sends to the quorum server's port (nftables at the server). */
+  async countServerTraffic(): Promise<void> {
+    await countServerTraffic(this.qs, QUORUM_SERVER_PORT, this.members.map((s) => ({ name: `from_${s}`, address: SITE[s].address })));
+  }
+
+  /** Packets each site sent to the quorum server's port since `countServerTraffic()`. */
+  async serverTraffic(): Promise<Record<Site, number>> {
+    const out = {} as Record<Site, number>;
+    for (const site of this.members) out[site] = await countedPackets(this.qs, `from_${site}`);
+    return out;
+  }
+
   /** Server log lines that granted the cluster's lease, from log index `from`. */
   grants(from = 0): string[] {
     return (this.server?.logs ?? []).slice(from).filter((l) => /^lease of .* granted to partition/.test(l.msg)).map((l) => l.msg);
   }
 
-  /** A fault on NY's side of the link between the sites (router and quorum server stay reachable). */
-  async linkFault(fault: LinkFault): Promise<void> {
-    await applyLinkFault(this.sites.ny.ns, SITE.nj.address, fault);
+  /**
+   * A fault on the link between two sites, made on the first one's side (NY–NJ by default);
+   * the router, the quorum server and every other site stay reachable.
+   */
+  async linkFault(fault: LinkFault, between: readonly [Site, Site] = ['ny', 'nj']): Promise<void> {
+    await applyLinkFault(this.sites[between[0]].ns, SITE[between[1]].address, fault);
   }
 
+  /** Removes every link fault, at every site. */
   async healLink(): Promise<void> {
-    await healLinkFaults(this.sites.ny.ns);
+    for (const site of this.members) await healLinkFaults(this.sites[site].ns);
   }
 
   /** Which sites BIRD holds a route for `prefix` from, by next hop. */
@@ -298,7 +328,7 @@ export class ClusterLab {
     }, { timeout, what: `${prefix} announced by exactly [${sites.join(',')}] at BIRD` });
   }
 
-  async waitSessions(sites: readonly Site[] = SITES, timeout: Millis = ms(30_000)): Promise<void> {
+  async waitSessions(sites: readonly Site[] = this.members, timeout: Millis = ms(30_000)): Promise<void> {
     for (const site of sites) await this.bird.control.waitEstablished(SITE[site].protocol, timeout);
   }
 
@@ -312,5 +342,5 @@ export class ClusterLab {
 }
 
 export function siteOfNextHop(address: string): Site | undefined {
-  return SITES.find((s) => SITE[s].address === address);
+  return THREE_SITES.find((s) => SITE[s].address === address);
 }
