@@ -42,6 +42,18 @@ describe('HandoverTracker', () => {
     expect(t.clearance(DB, ms(3500), c)).toBeUndefined();
   });
 
+  it('a seen holder whose latest state says released: the allowance starts even when asked before observe() saw that state', () => {
+    // The lab found it: the agent decided between a heartbeat's arrival and observe(); the
+    // record said "holding", the holder was seen, so no wait, and decide() saw no holder.
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));
+    const c = ctx([state(B, { holding: false, released: true })], [B]);
+    expect(t.clearance(DB, ms(3000), c)).toMatchObject({ until: 3500, reason: expect.stringContaining('released') });
+    // Asked again later with the same state: the allowance still counts from the first sight of the release.
+    expect(t.clearance(DB, ms(3200), c)).toMatchObject({ until: 3500 });
+    expect(t.clearance(DB, ms(3500), c)).toBeUndefined();
+  });
+
   it('a holder that vanished without releasing: waits until it must have withdrawn, drift included', () => {
     const t = new HandoverTracker(A, timing);
     t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));

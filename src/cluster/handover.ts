@@ -81,8 +81,17 @@ export class HandoverTracker {
     this.holders.set(service, { holder: this.self, state: 'holding', at: ms(0) });
   }
 
-  /** Why (and until when) this node must not start serving `service`; undefined: it may. */
+  /**
+   * Why (and until when) this node must not start serving `service`; undefined: it may.
+   * It first observes `ctx.peers` itself: a seen holder whose latest state says it released
+   * must start the convergence allowance now, even if nobody called observe() with that state
+   * yet. Otherwise, asked in between, the record still says "holding", the holder is seen, so
+   * the answer is "decide() waits for the release" — and decide(), seeing the holder no longer
+   * holding, serves at once, with no allowance (the cluster lab's three-node heal: the new
+   * holder announced 33 ms after the old one's withdrawal reached BIRD, 500 ms allowed).
+   */
   clearance(service: ServiceName, now: Millis, ctx: HandoverContext): Clearance | undefined {
+    this.observe(now, ctx.peers);
     for (const [id, state] of ctx.peers) {
       if (!ctx.seen.has(id)) continue;
       const unseen = [...state.seenPeers].find((x) => x !== this.self && !ctx.seen.has(x));

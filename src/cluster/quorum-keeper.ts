@@ -117,8 +117,10 @@ export class QuorumKeeper {
     const now = this.now();
     if (this.membership) {
       const { node, cluster } = this.opts.config;
-      this.server?.update(partitionViewOf(node, cluster.peers, this.counted(now), digestBytes(this.membership.digest)));
+      // Observe first: server.update() may itself ask the agent to decide again, and that
+      // decision must already know which holder released (handover.ts, clearance()).
       this.handover.observe(now, this.membership.peerStates(now));
+      this.server?.update(partitionViewOf(node, cluster.peers, this.counted(now), digestBytes(this.membership.digest)));
     } else {
       const { node } = this.opts.config;
       this.server?.update(partitionViewOf(node, [], new Set(), new Uint8Array()));
