@@ -64,17 +64,42 @@ describe('HandoverTracker', () => {
     expect(t.clearance(DB, ms(until), c)).toBeUndefined();
   });
 
-  it('a seen holder that has not released: left to decide() (which waits for the release)', () => {
+  it('a seen holder that still holds: left to decide() (which waits for the release)', () => {
     const t = new HandoverTracker(A, timing);
     t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));
     expect(t.clearance(DB, ms(9_999_999), ctx([state(B, { holding: true })], [B]))).toBeUndefined();
+  });
+
+  it('a seen peer that stopped holding but has not completed its withdrawal: no start until it says released', () => {
+    // The lab found it: `holding` drops at the decision, `released` only once the speaker withdrew.
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));
+    const withdrawing = ctx([state(B, { holding: false, released: false })], [B]);
+    expect(t.clearance(DB, ms(2000), withdrawing)).toMatchObject({ until: Infinity, reason: 'b has not completed its withdrawal of it' });
+    const released = ctx([state(B, { holding: false, released: true })], [B]);
+    expect(t.clearance(DB, ms(2100), released)).toMatchObject({ until: 2600 });
+    expect(t.clearance(DB, ms(2600), released)).toBeUndefined();
+  });
+
+  it('a peer seen anew that says it released: the allowance starts now (it may have stopped a moment ago)', () => {
+    const t = new HandoverTracker(A, timing);
+    // This node held db earlier, then stopped; it never saw B hold.
+    t.selfHolds(DB);
+    const c = ctx([state(B, { holding: false, released: true })], [B]);
+    expect(t.clearance(DB, ms(5000), c)).toMatchObject({ until: 5500, reason: expect.stringContaining('b released it') });
+    expect(t.clearance(DB, ms(5500), c)).toBeUndefined();
+    // Lost and seen anew: another allowance.
+    expect(t.clearance(DB, ms(6000), ctx([], []))).toBeUndefined();
+    expect(t.clearance(DB, ms(7000), c)).toMatchObject({ until: 7500 });
   });
 
   it('a seen peer that sees a node this one does not: nothing new is taken', () => {
     const t = new HandoverTracker(A, timing);
     const c = ctx([state(B, {}, [A, C])], [B]);
     expect(t.clearance(DB, ms(1e12), c)).toMatchObject({ until: Infinity, reason: 'b still sees c, which this node does not' });
-    expect(t.clearance(DB, ms(0), ctx([state(B, {}, [A])], [B]))).toBeUndefined();
+    const agreeing = ctx([state(B, { released: true }, [A])], [B]);
+    t.clearance(DB, ms(0), agreeing); // B seen anew: its release starts an allowance
+    expect(t.clearance(DB, ms(500), agreeing)).toBeUndefined();
   });
 
   it('once this node holds the service, earlier holders no longer delay it', () => {

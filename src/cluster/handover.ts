@@ -6,8 +6,16 @@
  * 1. A seen peer still sees a node this node does not (a partition that is not transitive:
  *    A–C cut, both still see B): that node may hold the service and still have quorum, so
  *    nobody on this side takes anything new until the views agree.
- * 2. The last holder said it released (its withdrawal completed): wait a convergence
- *    allowance, for the routers to act on the withdrawal.
+ * 2. A seen peer neither holds the service nor says it released it: it decided to stop, but
+ *    its withdrawal has not completed (or its speaker is unreachable, so nobody knows what it
+ *    still announces). Its `holding` flag drops at the decision, before the withdrawal: taking
+ *    over on that flag alone put db on two sites at BIRD (three-node lab, heal). Wait for its
+ *    release.
+ * 2b. The last holder said it released (its withdrawal completed): wait a convergence
+ *    allowance, for the routers to act on the withdrawal. A peer seen anew that says it
+ *    released counts as having released just now: this node cannot know how recently it
+ *    stopped (it may never have seen it hold — the three-node lab's heal, where the holder saw
+ *    the new winner seconds before the winner saw it).
  * 3. The last holder is no longer seen: wait until it must have withdrawn. It stops counting
  *    this node as seen at the latest at `lastSeenSend + deadAfter` (the last round trip this
  *    node completed may have been answered as late as that, and its own view of us ends no
@@ -17,7 +25,7 @@
  *    `withdrawBound` (which covers its guard killing a stalled speaker). Every duration is
  *    stretched by the clock-rate drift bound, since it runs on the other node's clock.
  * A seen peer that still says it holds the service is handled by decide() itself (it waits
- * for the release).
+ * for the release, then rule 2 and 2b apply).
  */
 import type { Millis } from '../core/duration.js';
 import { ms } from '../core/duration.js';
@@ -58,12 +66,15 @@ interface HolderRecord {
 
 export class HandoverTracker {
   private readonly holders = new Map<ServiceName, HolderRecord>();
+  /** The peers of the previous observe(): a peer missing there is seen anew. */
+  private present: ReadonlySet<NodeId> = new Set();
 
   constructor(private readonly self: NodeId, private readonly timing: HandoverTiming) {}
 
   /** Records who holds or released what, from the seen peers' latest states. */
   observe(now: Millis, peers: ReadonlyMap<NodeId, NodeState>): void {
     for (const [id, state] of peers) {
+      const seenAnew = !this.present.has(id);
       for (const [service, s] of state.services) {
         const known = this.holders.get(service);
         if (s.holding) {
@@ -71,9 +82,14 @@ export class HandoverTracker {
           else known.at = now;
         } else if (s.released && known?.holder === id && known.state === 'holding') {
           this.holders.set(service, { holder: id, state: 'released', at: now });
+        } else if (s.released && seenAnew && (!known || known.holder === this.self || known.state === 'released')) {
+          // Rule 2b: a release of unknown age. A record of another, unreleased holder stays:
+          // its own rules are stricter.
+          this.holders.set(service, { holder: id, state: 'released', at: now });
         }
       }
     }
+    this.present = new Set(peers.keys());
   }
 
   /** This node serves `service` now: earlier holders are history. */
@@ -96,6 +112,8 @@ export class HandoverTracker {
       if (!ctx.seen.has(id)) continue;
       const unseen = [...state.seenPeers].find((x) => x !== this.self && !ctx.seen.has(x));
       if (unseen) return { until: ms(Infinity), reason: `${id} still sees ${unseen}, which this node does not` };
+      const theirs = state.services.get(service);
+      if (theirs && !theirs.holding && !theirs.released) return { until: ms(Infinity), reason: `${id} has not completed its withdrawal of it` };
     }
     const known = this.holders.get(service);
     if (!known || known.holder === this.self) return undefined;
