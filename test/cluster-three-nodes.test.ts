@@ -136,6 +136,7 @@ describe.skipIf(!requirements.ok)('three nodes, the NY–CH link cut, seen from 
 
     // Healed: CH sees NY again, NY sees CH healthy with the higher priority and releases; CH takes over after the release.
     const healFrom = sampler.mark();
+    const healLogsStart = lab.agent('ch').logs.length;
     const healedAt = Date.now();
     await lab.healLink();
     const chThere = await sampler.waitFor(DB, ['ch'], healFrom, ms(15_000));
@@ -148,6 +149,12 @@ describe.skipIf(!requirements.ok)('three nodes, the NY–CH link cut, seen from 
       console.info(`healed at ${new Date(healedAt).toISOString()}; NY gone at ${new Date(nyGone.at).toISOString()}, CH there at ${new Date(chThere.at).toISOString()}`);
     }
     expect(sampler.overlaps(DB, healFrom), sampler.timeline(healFrom).join('\n')).toEqual([]);
+    // CH started only after NY's release, and after the convergence allowance that follows it.
+    const chLogs = lab.agent('ch').logs.slice(healLogsStart);
+    const announced = chLogs.findIndex((l) => l.msg === 'announcing db');
+    const allowance = chLogs.findIndex((l) => l.service === 'db' && typeof l.reason === 'string' && l.reason.startsWith(`${SITE.ny.node} released it`));
+    expect(allowance, chLogs.map((l) => l.msg).join('\n')).toBeGreaterThanOrEqual(0);
+    expect(allowance).toBeLessThan(announced);
     await sleep(1000);
     const last = sampler.samples.at(-1)!;
     expect([...last.announcers.get(DB)!]).toEqual(['ch']);
