@@ -64,6 +64,10 @@ export class QuorumKeeper {
       this.server = new ServerQuorumModule({
         cluster: cluster.name, self: node.id, client: this.serverClient, lease: serverModule.lease,
         heartbeat: cluster.heartbeat, logger: logger.child({ component: 'quorum-server-client' }),
+        // One heartbeat interval is short for an mTLS round trip on a busy host: a lost answer
+        // costs a tie (no quorum) or an unreleased lease. A lease counts from its request's
+        // send time whatever the wait, and re-asks still come within the settle window.
+        requestTimeout: cluster.heartbeat.deadAfter,
         onChange: () => opts.onChange(),
       });
     }
