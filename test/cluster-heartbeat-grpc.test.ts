@@ -221,9 +221,10 @@ describe('membership over gRPC on 127.0.0.1 (insecure)', () => {
     } finally {
       raw.close();
     }
-    // Still working: fresh round trips after all that.
-    const before = a.m.lastSeenSend(nodeId('nj-1'))!;
+    // Still working: fresh round trips after all that — both *sent* after the counter was read,
+    // so A must have answered B's after it (a round trip in flight meanwhile proves nothing).
     const answeredBefore = await metric(a.registry, 'quorate_heartbeat_requests_answered_total');
+    const before = performance.now();
     await until('new round trips both ways', () =>
       (a.m.lastSeenSend(nodeId('nj-1')) ?? 0) > before && (b.m.lastSeenSend(nodeId('ny-1')) ?? 0) > before);
     expect(await metric(a.registry, 'quorate_heartbeat_requests_answered_total')).toBeGreaterThan(answeredBefore);
