@@ -105,16 +105,12 @@ export class AgentLab {
 
   private constructor(readonly lab: Lab, readonly options: AgentLabOptions) {}
 
-  static async create(options: AgentLabOptions): Promise<AgentLab> {
-    const lab = await Lab.create(options.tag);
-    const self = new AgentLab(lab, options);
-    try {
+  static create(options: AgentLabOptions): Promise<AgentLab> {
+    return Lab.build(options.tag, async (lab) => {
+      const self = new AgentLab(lab, options);
       await self.build();
-    } catch (err) {
-      await lab.teardown();
-      throw err;
-    }
-    return self;
+      return self;
+    });
   }
 
   private async build(): Promise<void> {

@@ -115,16 +115,12 @@ export class ClusterLab {
     this.members = options.sites === 3 ? THREE_SITES : SITES;
   }
 
-  static async create(options: ClusterLabOptions): Promise<ClusterLab> {
-    const lab = await Lab.create(options.tag);
-    const self = new ClusterLab(lab, options);
-    try {
+  static create(options: ClusterLabOptions): Promise<ClusterLab> {
+    return Lab.build(options.tag, async (lab) => {
+      const self = new ClusterLab(lab, options);
       await self.build();
-    } catch (err) {
-      await lab.teardown();
-      throw err;
-    }
-    return self;
+      return self;
+    });
   }
 
   private async build(): Promise<void> {

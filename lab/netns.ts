@@ -164,6 +164,17 @@ export class Lab {
     return new Lab(tag);
   }
 
+  /** Creates a lab and builds on it with `build`; when building fails, the lab is removed. */
+  static async build<T>(tag: string, build: (lab: Lab) => Promise<T>): Promise<T> {
+    const lab = await Lab.create(tag);
+    try {
+      return await build(lab);
+    } catch (err) {
+      await lab.teardown();
+      throw err;
+    }
+  }
+
   /** The namespaces this lab made and has not yet removed. */
   get namespaces(): readonly Namespace[] {
     return this.namespaceList;
