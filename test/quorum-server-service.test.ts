@@ -162,6 +162,24 @@ describe('quorum server over gRPC (127.0.0.1, insecure)', () => {
     expect(outcome).toMatchObject({ verdict: 'GRANTED', holderPartition: ['ld-1'] });
   });
 
+  it('renewals the state file already covers are answered without a write; recorded ends are never earlier than the real ones', async () => {
+    const stateFile = emptyStateFile('covered.json');
+    const server = await start(stateFile);
+    const ny = client(server);
+    await Promise.all([askUntilDecided(ny, lease('payments', 'ny-1', ['ny-1'])), askUntilDecided(client(server), lease('payments', 'ld-1', ['ld-1']))]);
+    const writes = await metric(server, 'quorate_quorum_server_state_writes_total', { result: 'ok' });
+    for (let i = 0; i < 3; i++) {
+      expect(await ny.requestLease(lease('payments', 'ny-1', ['ny-1']), ms(2000))).toMatchObject({ verdict: 'GRANTED', granted: 1500 });
+    }
+    const renewedAt = Date.now();
+    expect(await metric(server, 'quorate_quorum_server_state_writes_total', { result: 'ok' })).toBe(writes);
+    expect(await metric(server, 'quorate_quorum_server_state_writes_total', { result: 'covered' })).toBe(3);
+    // The file still promises at least the renewed lease's end (a restart waits longer, never less).
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { leases: { ends: { node: string; endWall: number }[] }[] };
+    const end = state.leases[0]!.ends.find((e) => e.node === 'ny-1')!.endWall;
+    expect(end).toBeGreaterThanOrEqual(renewedAt + 1500);
+  });
+
   it('a restart without the state file answers RETRY for one lease.max plus the gap before its first grant', async () => {
     const stateFile = join(dir, 'absent.json');
     const { logger, lines } = capturedLogger();

@@ -29,7 +29,7 @@ export class QuorumServerMetrics {
     name: 'quorate_quorum_server_expiries_total', help: 'Leases that ended without renewal', registers: [this.registry],
   });
   readonly stateWrites = new Counter({
-    name: 'quorate_quorum_server_state_writes_total', help: 'Writes of the state file, by result',
+    name: 'quorate_quorum_server_state_writes_total', help: 'Writes of the state file, by result (covered: a renewal the file already covered, no write)',
     labelNames: ['result'], registers: [this.registry],
   });
   readonly activeLeases = new Gauge({

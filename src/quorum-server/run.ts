@@ -3,6 +3,7 @@
  * out any lease a previous run may have granted), serves the QuorumServer protocol, and
  * sweeps expired leases once a second for the log and the gauge.
  */
+import { ms, type Millis } from '../core/duration.js';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-types.js';
@@ -66,8 +67,25 @@ export async function runQuorumServer(config: ServerConfig, opts: QuorumServerOp
   }
   await ensureStateFolder(config.stateFile);
 
-  const writer = new StateFileWriter(config.stateFile, () => renderState(table.records(), clock));
-  const persist = async (): Promise<void> => {
+  // Recorded ends run one lease.max ahead of the real ones, so a renewal whose end the file
+  // already covers is answered without a write: after one write no renewal needs another for
+  // lease.max, instead of every renewal waiting for a whole-file fsync. Still safe after a
+  // restart: a recorded end is never earlier than the real one, and a resumed lease is never
+  // longer than lease.max (state-file.ts), so a restart waits at most what it waits without
+  // a file.
+  const covered = new Map<string, Millis>();
+  const coverKey = (cluster: string, node: string): string => `${cluster}\u0000${node}`;
+  const writer = new StateFileWriter(config.stateFile, () => {
+    const records = table.records();
+    covered.clear();
+    for (const r of records) for (const e of r.ends) covered.set(coverKey(r.cluster, e.node), ms(e.end + table.leaseMax));
+    return renderState(records, clock, table.leaseMax);
+  });
+  const persist = async (renewal?: { cluster: string; node: string; end: Millis }): Promise<void> => {
+    if (renewal && (covered.get(coverKey(renewal.cluster, renewal.node)) ?? -Infinity) >= renewal.end) {
+      metrics.stateWrites.inc({ result: 'covered' });
+      return;
+    }
     try {
       await writer.persist();
       metrics.stateWrites.inc({ result: 'ok' });

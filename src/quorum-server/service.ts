@@ -4,6 +4,7 @@
  * message is answered (or, if it cannot even be decoded, rejected by gRPC) and counted; it
  * never reaches the table and never crashes the process (S6).
  */
+import { ms, type Millis } from '../core/duration.js';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { LeaseAnswer } from './generated/quorate/v1/LeaseAnswer.js';
@@ -26,7 +27,8 @@ export interface QuorumServiceDeps {
   logger: Logger;
   metrics: QuorumServerMetrics;
   /** Records the table's grants durably; resolves once what was decided so far is on disk. */
-  persist: () => Promise<void>;
+  /** Records the table in the state file; with `renewal`, only if the file does not cover its end yet. */
+  persist: (renewal?: { cluster: string; node: string; end: Millis }) => Promise<void>;
 }
 
 /** Refusals of bad or foreign requests are logged at most once a second per reason, with a count. */
@@ -116,14 +118,16 @@ export function quorumServiceHandlers(deps: QuorumServiceDeps): QuorumServerHand
     const answer = (a: Omit<LeaseAnswer, 'protocol_version' | 'request_id'>): LeaseAnswer => ({ protocol_version: PROTOCOL_VERSION, request_id: requestId, ...a });
     const admitted = admit(call, parseLeaseRequest(call.request), call.getPeer());
     if (!admitted.ok) return answer({ verdict: 'REFUSED', reason: admitted.reason });
-    const d = table.request(admitted.ask, clock.mono());
+    const now = clock.mono();
+    const d = table.request(admitted.ask, now);
     if (d.event) logEvent(d.event);
     const holder = d.holder ? { holder_partition: [...d.holder.partition], holder_node: d.holder.grantedTo } : {};
     switch (d.verdict) {
       case 'GRANTED':
         try {
-          // Recorded before it is answered: a restart must know of every lease a node holds.
-          await persist();
+          // Recorded before it is answered: a restart must know of every lease a node holds
+          // (a renewal the file already covers needs no new write).
+          await persist(d.renewal ? { cluster: admitted.ask.cluster, node: admitted.ask.node, end: ms(now + d.granted) } : undefined);
         } catch (err) {
           // The table keeps the grant (which only makes others wait longer); the node is told
           // to ask again, and will be granted once the file can be written.

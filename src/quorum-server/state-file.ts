@@ -51,8 +51,12 @@ const fileSchema = z.object({
 });
 type StateFileContent = z.infer<typeof fileSchema>;
 
-/** The file's text for the table's records, ends converted to wall-clock time. */
-export function renderState(records: readonly HolderRecord[], clock: ServerClock): string {
+/**
+ * The file's text for the table's records, ends converted to wall-clock time and recorded
+ * `headroom` later than they are (never earlier: a restart only waits longer), so that
+ * renewals within the headroom need no write.
+ */
+export function renderState(records: readonly HolderRecord[], clock: ServerClock, headroom = 0): string {
   const mono = clock.mono();
   const wall = clock.wall();
   const content: StateFileContent = {
@@ -62,7 +66,7 @@ export function renderState(records: readonly HolderRecord[], clock: ServerClock
     leases: records.map((r) => ({
       cluster: r.cluster, digest: r.digest, partition: [...r.partition], votes: r.votes, grantedTo: r.grantedTo,
       // Rounded up: a recorded end is never earlier than the real one.
-      ends: r.ends.map((e) => ({ node: e.node, endWall: Math.ceil(wall + (e.end - mono)) })),
+      ends: r.ends.map((e) => ({ node: e.node, endWall: Math.ceil(wall + (e.end + headroom - mono)) })),
     })),
   };
   return `${JSON.stringify(content)}\n`;
