@@ -44,12 +44,9 @@ export async function splitBench(ctx: BenchContext): Promise<BenchmarkResult> {
   let loserReturned = 0;
   let samplerGap = 0;
   await ctx.withLab(
-    () => ClusterLab.create({ tag: 'bsplit', tls: 'mutual', lease: `${LEASE}ms`, leaseMax: '3s' }),
+    async () => (await ClusterLab.up({ tag: 'bsplit', tls: 'mutual', lease: `${LEASE}ms`, leaseMax: '3s' })).lab,
     async (lab) => {
-      await lab.startQuorumServer({ fresh: true });
-      await Promise.all([lab.startAgent('ny'), lab.startAgent('nj')]);
-      await lab.waitSessions();
-      const sampler = await lab.startSampler();
+      const sampler = lab.sampler!;
       try {
         for (let i = 0; i < trials; i++) {
           await settled(lab);
@@ -80,8 +77,7 @@ export async function splitBench(ctx: BenchContext): Promise<BenchmarkResult> {
         }
         await settled(lab);
       } finally {
-        samplerGap = sampler.maxGap;
-        await sampler.stop();
+        samplerGap = sampler.maxGap; // the lab's teardown stops the sampler
       }
     },
   );

@@ -100,6 +100,8 @@ export interface SiteParts {
 export class ClusterLab {
   /** The sites this lab runs (SITES or THREE_SITES). */
   readonly members: readonly Site[];
+  /** The sampler `up()` started, stopped at teardown. */
+  sampler?: AnnouncementSampler<Site>;
   /** Filled in for the members only: a two-site lab has no `ch`. */
   readonly sites = {} as Record<Site, SiteParts>;
   router!: Namespace;
@@ -332,8 +334,35 @@ export class ClusterLab {
     return AnnouncementSampler.start<Site>({ socketPath: this.bird.socketPath, prefixes: [WEB, DB], siteOf: siteOfNextHop });
   }
 
-  teardown(): Promise<void> {
-    return this.lab.teardown();
+  /**
+   * The usual start of a scenario file: the lab, a fresh quorum server, every site's agent,
+   * BIRD's sessions up, and the sampler running (`beforeAgents` runs once the server is up).
+   */
+  static async up(
+    options: ClusterLabOptions,
+    beforeAgents?: (lab: ClusterLab) => Promise<void>,
+  ): Promise<{ lab: ClusterLab; sampler: AnnouncementSampler<Site> }> {
+    const lab = await ClusterLab.create(options);
+    try {
+      await lab.startQuorumServer({ fresh: true });
+      await beforeAgents?.(lab);
+      await Promise.all(lab.members.map((s) => lab.startAgent(s)));
+      await lab.waitSessions();
+      lab.sampler = await lab.startSampler();
+      return { lab, sampler: lab.sampler };
+    } catch (err) {
+      await lab.teardown();
+      throw err;
+    }
+  }
+
+  /** Stops the sampler (saying how many samples it took and its longest gap), then removes everything. */
+  async teardown(): Promise<void> {
+    if (this.sampler) {
+      await this.sampler.stop();
+      console.info(`${this.options.tag}: ${this.sampler.samples.length} BIRD samples, longest gap ${this.sampler.maxGap} ms`);
+    }
+    await this.lab.teardown();
   }
 }
 

@@ -25,16 +25,10 @@ describe.skipIf(!requirements.ok)('exclusive placement between two sites, seen f
   let sampler: AnnouncementSampler<Site>;
 
   beforeAll(async () => {
-    lab = await ClusterLab.create({ tag: 'clexcl', tls: 'insecure' });
-    await lab.startQuorumServer({ fresh: true });
-    await Promise.all([lab.startAgent('ny'), lab.startAgent('nj')]);
-    await lab.waitSessions();
-    sampler = await lab.startSampler();
+    ({ lab, sampler } = await ClusterLab.up({ tag: 'clexcl', tls: 'insecure' }));
   });
 
   afterAll(async () => {
-    await sampler?.stop();
-    if (sampler) console.info(`cluster-exclusive: ${sampler.samples.length} BIRD samples, longest gap ${sampler.maxGap} ms`);
     await lab?.teardown();
   });
 

@@ -27,16 +27,10 @@ describe.skipIf(!requirements.ok)('two sites and a quorum server, seen from BIRD
   let sampler: AnnouncementSampler<Site>;
 
   beforeAll(async () => {
-    lab = await ClusterLab.create({ tag: 'clsites', tls: 'mutual' });
-    await lab.startQuorumServer({ fresh: true });
-    await Promise.all([lab.startAgent('ny'), lab.startAgent('nj')]);
-    await lab.waitSessions();
-    sampler = await lab.startSampler();
+    ({ lab, sampler } = await ClusterLab.up({ tag: 'clsites', tls: 'mutual' }));
   });
 
   afterAll(async () => {
-    await sampler?.stop();
-    if (sampler) console.info(`cluster-sites: ${sampler.samples.length} BIRD samples, longest gap ${sampler.maxGap} ms`);
     await lab?.teardown();
   });
 

@@ -27,16 +27,10 @@ describe.skipIf(!requirements.ok)('a split between the two sites, seen from BIRD
 
   beforeAll(async () => {
     // A longer lease than the other files: a quorum server restart (g) must fit in its renewal slack.
-    lab = await ClusterLab.create({ tag: 'clsplit', tls: 'mutual', lease: '4s', leaseMax: '5s' });
-    await lab.startQuorumServer({ fresh: true });
-    await Promise.all([lab.startAgent('ny'), lab.startAgent('nj')]);
-    await lab.waitSessions();
-    sampler = await lab.startSampler();
+    ({ lab, sampler } = await ClusterLab.up({ tag: 'clsplit', tls: 'mutual', lease: '4s', leaseMax: '5s' }));
   });
 
   afterAll(async () => {
-    await sampler?.stop();
-    if (sampler) console.info(`cluster-split: ${sampler.samples.length} BIRD samples, longest gap ${sampler.maxGap} ms`);
     await lab?.teardown();
   });
 

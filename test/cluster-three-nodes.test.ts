@@ -33,17 +33,10 @@ describe.skipIf(!requirements.ok)('three nodes, the NY–CH link cut, seen from 
   let sampler: AnnouncementSampler<Site>;
 
   beforeAll(async () => {
-    lab = await ClusterLab.create({ tag: 'cl3', tls: 'mutual', sites: 3 });
-    await lab.startQuorumServer({ fresh: true });
-    await lab.countServerTraffic();
-    await Promise.all(THREE_SITES.map((s) => lab.startAgent(s)));
-    await lab.waitSessions();
-    sampler = await lab.startSampler();
+    ({ lab, sampler } = await ClusterLab.up({ tag: 'cl3', tls: 'mutual', sites: 3 }, (l) => l.countServerTraffic()));
   });
 
   afterAll(async () => {
-    await sampler?.stop();
-    if (sampler) console.info(`cluster-three-nodes: ${sampler.samples.length} BIRD samples, longest gap ${sampler.maxGap} ms`);
     await lab?.teardown();
   });
 
