@@ -43,6 +43,16 @@ export async function joinClient(lab: Lab, segment: Namespace, bridge: string, o
   return client;
 }
 
+/**
+ * A namespace the lab already made, by its short name (`seg` for the cluster lab's segment,
+ * whose bridge is `br0`): lets a client join a lab built elsewhere.
+ */
+export function namespaceOf(lab: Lab, short: string): Namespace {
+  const ns = lab.namespaces.find((n) => n.name === `${lab.prefix}-${short}`);
+  if (!ns) throw new Error(`lab ${lab.prefix} has no namespace "${short}"`);
+  return ns;
+}
+
 /** The MAC address of `device` in `ns` (lower case, colon separated). */
 export async function macOf(ns: Namespace, device = 'eth0'): Promise<string> {
   const { stdout } = await ns.ip(['-j', 'link', 'show', 'dev', device]);

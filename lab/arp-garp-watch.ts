@@ -16,7 +16,7 @@
  */
 import { createInterface } from 'node:readline';
 import { ms, type Millis } from '../src/core/duration.js';
-import { epochMillis, type EpochMillis } from './epoch-clock.js';
+import { epochMillis, type EpochMillis } from './arp-clock.js';
 import type { Lab, Namespace } from './netns.js';
 import type { LabProcess } from './process.js';
 

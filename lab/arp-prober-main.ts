@@ -1,7 +1,7 @@
 /**
  * The ARP lab's prober, run inside the client namespace: every `--interval` ms (default 10)
  * it sends one UDP datagram to each `--target` (a service address) at `--port`, where the
- * whoami service (lab/whoami-main.ts) of whichever node holds the address answers with its
+ * whoami service (lab/arp-whoami-main.ts) of whichever node holds the address answers with its
  * name. It also follows the client's neighbour cache with one long-running
  * `ip monitor neigh` (a change arrives as a netlink event; spawning `ip neigh show` every
  * 10 ms would cost a fork and exec per reading) after one initial `ip -j neigh show`.
@@ -17,7 +17,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { epochNow } from './epoch-clock.js';
+import { epochNow } from './arp-clock.js';
 import { parseNeighbourLine, type ProberEvent } from './arp-prober-wire.js';
 
 const { values } = parseArgs({

@@ -1,6 +1,6 @@
 /**
  * What the prober process (lab/arp-prober-main.ts) writes on stdout, one JSON object a line,
- * and the parsers both sides share. Times are epoch ms on the lab clock (lab/epoch-clock.ts).
+ * and the parsers both sides share. Times are epoch ms on the lab clock (lab/arp-clock.ts).
  */
 
 /** A probe that got an answer. */

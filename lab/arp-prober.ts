@@ -5,13 +5,13 @@
  * who answered, how long nobody did, did two nodes answer close together, which MAC does
  * the client's neighbour entry hold.
  *
- * All times are epoch ms on the lab clock (lab/epoch-clock.ts), the same clock the whoami
+ * All times are epoch ms on the lab clock (lab/arp-clock.ts), the same clock the whoami
  * service and the GARP watcher stamp with, so they can be compared with agent log lines.
  */
 import { createInterface } from 'node:readline';
 import { ms, type Millis } from '../src/core/duration.js';
-import { compiledLabScript } from './compiled-lab-script.js';
-import { epochMillis, epochNow, type EpochMillis } from './epoch-clock.js';
+import { compiledLabScript } from './arp-compiled-script.js';
+import { epochMillis, epochNow, type EpochMillis } from './arp-clock.js';
 import type { Lab, Namespace } from './netns.js';
 import type { LabProcess } from './process.js';
 import { parseProberLine, type NeighbourEvent, type ProberEvent } from './arp-prober-wire.js';

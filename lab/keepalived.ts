@@ -25,7 +25,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ms, type Millis } from '../src/core/duration.js';
-import { epochNow, type EpochMillis } from './epoch-clock.js';
+import { epochNow, type EpochMillis } from './arp-clock.js';
 import { keepalivedConfig, type KeepalivedCheck, type KeepalivedVip } from './keepalived-config.js';
 import type { Lab, Namespace } from './netns.js';
 import type { LabProcess } from './process.js';

@@ -12,13 +12,13 @@ import { hasAddress, joinClient, macsOf, type Client } from '../lab/arp-client.j
 import { parseTcpdumpLine, startGarpWatch, type GarpWatch } from '../lab/arp-garp-watch.js';
 import { parseNeighbourLine } from '../lab/arp-prober-wire.js';
 import { startProber, type ArpProber } from '../lab/arp-prober.js';
-import { epochNow, type EpochMillis } from '../lab/epoch-clock.js';
+import { epochNow, type EpochMillis } from '../lab/arp-clock.js';
 import { keepalivedConfig } from '../lab/keepalived-config.js';
 import { startKeepalived, type KeepalivedInstance } from '../lab/keepalived.js';
 import { Lab, listNamespaces, type Namespace } from '../lab/netns.js';
 import { labRequirements } from '../lab/requirements.js';
 import { startService, type ServiceInstance } from '../lab/service.js';
-import { startWhoami } from '../lab/whoami.js';
+import { startWhoami } from '../lab/arp-whoami.js';
 import { waitUntil } from '../lab/wait.js';
 
 const requirements = labRequirements({ programs: { keepalived: 'keepalived', tcpdump: 'tcpdump', curl: 'curl' } });
@@ -113,7 +113,10 @@ describe.skipIf(!requirements.ok)('ARP lab parts on a keepalived failover', () =
       outages.map((o) => `${o.target} ${o.duration.toFixed(1)} ms (${o.lost} lost, ${o.before}→${o.after})`).join(', ') || 'none'}; GARP ${(garp.at - since).toFixed(1)} ms, NA ${(na.at - since).toFixed(1)} ms after the fault`);
   };
 
+  let started: EpochMillis;
+
   beforeAll(async () => {
+    started = epochNow();
     lab = await Lab.create('arp-parts');
     prefix = lab.prefix;
     const segment = await lab.namespace('seg');
@@ -186,6 +189,12 @@ describe.skipIf(!requirements.ok)('ARP lab parts on a keepalived failover', () =
   });
 
   it('teardown leaves no namespace and no process behind', async () => {
+    // For information: what the lab's own processes cost over the run (2 cores here).
+    const cpu = (pid: number): string => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return `${((Number(fields[11]) + Number(fields[12])) * 10).toFixed(0)} ms`;
+    };
+    console.log(`CPU over ${((epochNow() - started) / 1000).toFixed(1)} s: prober ${cpu(prober.pid)} (${prober.samples().length} answers), tcpdump ${cpu(garps.process.pid)}`);
     await lab.teardown();
     const left = (await listNamespaces()).filter((name) => name.startsWith(`${prefix}-`));
     expect(left).toEqual([]);

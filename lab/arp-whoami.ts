@@ -1,12 +1,12 @@
 /**
- * Starting the whoami service (lab/whoami-main.ts) inside a server namespace, by PID.
+ * Starting the whoami service (lab/arp-whoami-main.ts) inside a server namespace, by PID.
  * The service binds the service addresses before the node holds them, which the kernel
  * allows only with `ip_nonlocal_bind`; both sysctls are per network namespace (checked on
  * this kernel: setting them in a lab namespace leaves the host's at 0), so this sets them
  * in `ns` only.
  */
 import type { Millis } from '../src/core/duration.js';
-import { compiledLabScript } from './compiled-lab-script.js';
+import { compiledLabScript } from './arp-compiled-script.js';
 import type { Lab, Namespace } from './netns.js';
 import type { LabProcess } from './process.js';
 
@@ -39,7 +39,7 @@ export async function allowNonlocalBind(ns: Namespace): Promise<void> {
 /** Starts whoami in `ns` and resolves once every socket is bound. The lab stops it at teardown. */
 export async function startWhoami(lab: Lab, ns: Namespace, options: WhoamiOptions): Promise<WhoamiInstance> {
   await allowNonlocalBind(ns);
-  const args = [compiledLabScript('whoami-main.js'), '--name', options.name, '--port', String(options.port),
+  const args = [compiledLabScript('arp-whoami-main.js'), '--name', options.name, '--port', String(options.port),
     ...options.addresses.flatMap((a) => ['--address', a])];
   const proc = await lab.spawn(ns, `whoami-${options.name}`, process.execPath, args);
   await proc.waitForOutput(/^ready$/m, options.startTimeout ?? (10_000 as Millis));

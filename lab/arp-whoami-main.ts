@@ -3,11 +3,11 @@
  * of the node it runs on, so a client probing a moving service address every 10 ms can
  * tell which node answered (HTTP per probe would be far too heavy at that rate).
  *
- *   node dist/lab/whoami-main.js --name a --port 7000 --address 192.0.2.100 --address 2001:db8:2::100
+ *   node dist/lab/arp-whoami-main.js --name a --port 7000 --address 192.0.2.100 --address 2001:db8:2::100
  *
  * One socket per service address, bound to that address even while the node does not hold
  * it (the namespace must allow non-local binds: net.ipv4/ipv6.ip_nonlocal_bind, set by
- * lab/whoami.ts). Binding the exact address, rather than 0.0.0.0, makes every reply leave
+ * lab/arp-whoami.ts). Binding the exact address, rather than 0.0.0.0, makes every reply leave
  * from the address the client sent to, so a connected client socket accepts it.
  *
  * Request: JSON `{"seq":N,"sent":T}`. Reply: the request's fields echoed, plus
@@ -17,7 +17,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
-import { epochNow } from './epoch-clock.js';
+import { epochNow } from './arp-clock.js';
 
 const { values } = parseArgs({
   options: {
