@@ -108,7 +108,7 @@ async function measureSeries(ctx: BenchContext, certs: E2eCerts, clusters: strin
       lease: { max: '10s' },
       'state-file': stateFile,
     }));
-    const proc = await LabProcess.start('quorum-server', process.execPath, [quorateBin(), 'server', '--config', configPath]);
+    const proc = await LabProcess.start('quorum-server', process.execPath, [...nodeFlags('QUORUM_E2E_SERVER_NODE_FLAGS'), quorateBin(), 'server', '--config', configPath]);
     rig.server = new AgentProcess(proc);
     const listening = await rig.server.waitForLog(/^quorum server listening$/);
     const target = String(listening.address);
@@ -116,7 +116,7 @@ async function measureSeries(ctx: BenchContext, certs: E2eCerts, clusters: strin
     const resultFile = join(rig.dir, 'load.json');
     const plan: LoadPlan = { target, certDir: certs.dir, clusters, renewEvery: RENEW_EVERY, warmup: WARMUP, window: WINDOW, lease: LEASE, settle: SETTLE, resultFile };
     const script = join(dirname(fileURLToPath(import.meta.url)), 'quorum-load-main.js');
-    const generator = spawn(process.execPath, [script, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const generator = spawn(process.execPath, [...nodeFlags('QUORUM_E2E_GENERATOR_NODE_FLAGS'), script, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'] });
     rig.generator = generator;
     let stderr = '';
     generator.stderr!.on('data', (b: Buffer) => { stderr = (stderr + b.toString('utf8')).slice(-8192); });
@@ -196,4 +196,9 @@ function p99PerSecond(report: LoadReport): number[] {
     const sorted = [...list].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!;
   });
+}
+
+/** Extra Node flags for one of the two processes, for experiments (e.g. GC settings): space-separated, from the environment. */
+function nodeFlags(variable: string): string[] {
+  return (process.env[variable] ?? '').split(/\s+/).filter(Boolean);
 }

@@ -180,6 +180,26 @@ describe('quorum server over gRPC (127.0.0.1, insecure)', () => {
     expect(end).toBeGreaterThanOrEqual(renewedAt + 1500);
   });
 
+  it('keeps the state file ahead of renewals in the background, and never records an end earlier than a granted one', async () => {
+    const stateFile = emptyStateFile('ahead.json');
+    const server = await start(stateFile);
+    const ny = client(server);
+    await Promise.all([askUntilDecided(ny, lease('payments', 'ny-1', ['ny-1'])), askUntilDecided(client(server), lease('payments', 'ld-1', ['ld-1']))]);
+    // Renew for well over one lease.max: without background writes the file would run out.
+    const until = performance.now() + 2.5 * LEASE_MAX;
+    let lastGrantEnd = 0;
+    while (performance.now() < until) {
+      const sent = Date.now();
+      expect(await ny.requestLease(lease('payments', 'ny-1', ['ny-1']), ms(2000))).toMatchObject({ verdict: 'GRANTED' });
+      lastGrantEnd = sent + 1500;
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { leases: { ends: { node: string; endWall: number }[] }[] };
+      // Answered only once on disk: the file covers every granted end, at every moment.
+      expect(state.leases[0]!.ends.find((e) => e.node === 'ny-1')!.endWall).toBeGreaterThanOrEqual(lastGrantEnd);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await metric(server, 'quorate_quorum_server_state_writes_total', { result: 'ahead' })).toBeGreaterThan(0);
+  });
+
   it('a restart without the state file answers RETRY for one lease.max plus the gap before its first grant', async () => {
     const stateFile = join(dir, 'absent.json');
     const { logger, lines } = capturedLogger();

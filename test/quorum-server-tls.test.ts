@@ -18,6 +18,7 @@ import { ensureCa, issueCertificate } from '../src/tls/certs.js';
 import { channelCredentials } from '../src/tls/credentials.js';
 import { loadTls } from '../src/tls/material.js';
 import { listenMutualTls } from '../src/tls/mutual-tls-listener.js';
+import { ConnectionIdentities } from '../src/tls/connection-identities.js';
 import { identifyCaller } from '../src/tls/peer-identity.js';
 import { RefusalRecorder } from '../src/tls/refusals.js';
 
@@ -27,6 +28,7 @@ if (!haveOpenssl) console.warn('quorum-server-tls: skipped — the openssl CLI (
 describe.skipIf(!haveOpenssl)('quorum server over mutual TLS (127.0.0.1)', () => {
   let dir: string;
   let server: QuorumServerHandle;
+  let identities: ConnectionIdentities;
   const clients: QuorumServerClient[] = [];
   const metrics = new QuorumServerMetrics();
 
@@ -41,9 +43,11 @@ describe.skipIf(!haveOpenssl)('quorum server over mutual TLS (127.0.0.1)', () =>
     const logger = pino({ level: 'silent' });
     const tls = loadTls({ ca: join(dir, 'ca.pem'), cert: join(dir, 'quorum-server.pem'), key: join(dir, 'quorum-server.key'), insecure: false });
     const refusals = new RefusalRecorder(metrics.registry, logger);
+    // As `quorate server` runs it: identities read once per connection, looked up per call.
+    identities = new ConnectionIdentities();
     server = await runQuorumServer(
       { file: 'test', listen: { host: '127.0.0.1', port: 0 }, lease: { max: ms(2000) }, clusters: [{ name: clusterName('payments') }, { name: clusterName('ledger') }], stateFile },
-      { listen: (s) => listenMutualTls(s, { host: '127.0.0.1', port: 0, tls, refusals }), identify: identifyCaller(refusals), logger, metrics },
+      { listen: (s) => listenMutualTls(s, { host: '127.0.0.1', port: 0, tls, refusals, identities }), identify: identifyCaller(refusals, identities), logger, metrics },
     );
   });
 
@@ -73,6 +77,8 @@ describe.skipIf(!haveOpenssl)('quorum server over mutual TLS (127.0.0.1)', () =>
   it('serves a node for the cluster and node id its certificate binds', async () => {
     // Admitted: the answer is the settle window's RETRY, not a refusal.
     expect(await clientAs('ny-1').requestLease(lease('payments', 'ny-1'), ms(10_000))).toMatchObject({ verdict: 'RETRY' });
+    // Read once at the handshake, then looked up per call (not parsed again).
+    expect(identities.size).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a node posing as another node, and a node speaking for another cluster', async () => {

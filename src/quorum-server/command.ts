@@ -9,6 +9,7 @@ import type { ServerConfig } from '../config/server-types.js';
 import type { Logger } from '../observe/logger.js';
 import { warnInsecure } from '../tls/credentials.js';
 import { loadTls } from '../tls/material.js';
+import { ConnectionIdentities } from '../tls/connection-identities.js';
 import { listenMutualTls } from '../tls/mutual-tls-listener.js';
 import { identifyCaller } from '../tls/peer-identity.js';
 import { RefusalRecorder } from '../tls/refusals.js';
@@ -25,9 +26,10 @@ export async function startQuorumServer(config: ServerConfig, logger: Logger): P
     return runQuorumServer(config, { credentials: grpc.ServerCredentials.createInsecure(), identify: identityFromRequest, logger, metrics });
   }
   const refusals = new RefusalRecorder(metrics.registry, logger);
+  const identities = new ConnectionIdentities();
   return runQuorumServer(config, {
-    listen: (server) => listenMutualTls(server, { host: config.listen.host, port: config.listen.port, tls, refusals }),
-    identify: identifyCaller(refusals),
+    listen: (server) => listenMutualTls(server, { host: config.listen.host, port: config.listen.port, tls, refusals, identities }),
+    identify: identifyCaller(refusals, identities),
     logger,
     metrics,
   });

@@ -29,7 +29,7 @@ export class QuorumServerMetrics {
     name: 'quorate_quorum_server_expiries_total', help: 'Leases that ended without renewal', registers: [this.registry],
   });
   readonly stateWrites = new Counter({
-    name: 'quorate_quorum_server_state_writes_total', help: 'Writes of the state file, by result (covered: a renewal the file already covered, no write)',
+    name: 'quorate_quorum_server_state_writes_total', help: 'Writes of the state file, by result (covered: a renewal the file already covered, no write; ahead: a background write keeping the file ahead of renewals)',
     labelNames: ['result'], registers: [this.registry],
   });
   readonly activeLeases = new Gauge({

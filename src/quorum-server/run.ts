@@ -1,7 +1,8 @@
 /**
  * `quorate server`: the quorum server process. Resumes the state file (or, without one, waits
  * out any lease a previous run may have granted), serves the QuorumServer protocol, and
- * sweeps expired leases once a second for the log and the gauge.
+ * sweeps expired leases once a second (or a quarter of lease.max) for the log and the gauge,
+ * and keeps the state file ahead of renewals in the background.
  */
 import { ms, type Millis } from '../core/duration.js';
 import * as grpc from '@grpc/grpc-js';
@@ -42,6 +43,7 @@ export interface QuorumServerHandle {
   stop(): Promise<void>;
 }
 
+/** At most; a short lease.max sweeps more often, so the background write keeps ahead of renewals. */
 const SWEEP_INTERVAL_MS = 1000;
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -73,14 +75,36 @@ export async function runQuorumServer(config: ServerConfig, opts: QuorumServerOp
   // restart: a recorded end is never earlier than the real one, and a resumed lease is never
   // longer than lease.max (state-file.ts), so a restart waits at most what it waits without
   // a file.
-  const covered = new Map<string, Millis>();
+  let covered = new Map<string, Millis>();
   const coverKey = (cluster: string, node: string): string => `${cluster}\u0000${node}`;
   const writer = new StateFileWriter(config.stateFile, () => {
     const records = table.records();
-    covered.clear();
-    for (const r of records) for (const e of r.ends) covered.set(coverKey(r.cluster, e.node), ms(e.end + table.leaseMax));
-    return renderState(records, clock, table.leaseMax);
+    const cover = new Map<string, Millis>();
+    for (const r of records) for (const e of r.ends) cover.set(coverKey(r.cluster, e.node), ms(e.end + table.leaseMax));
+    // Trusted only once on disk: a renewal answered as covered by a write still under way
+    // would be lost by a crash before that write lands.
+    return { text: renderState(records, clock, table.leaseMax), landed: () => { covered = cover; } };
   });
+  // Renewals push real ends toward the recorded ones; a write in the background, once less
+  // than half the headroom is left on some lease, keeps the file ahead of them, so a renewal
+  // almost never waits for a disk flush (that wait was the answer-time tail under load).
+  const refreshInBackground = (now: Millis): void => {
+    let needed = false;
+    for (const r of table.records()) {
+      for (const e of r.ends) {
+        const recorded = covered.get(coverKey(r.cluster, e.node));
+        if (e.end > now && (recorded === undefined || recorded - e.end < table.leaseMax / 2)) needed = true;
+      }
+    }
+    if (!needed) return;
+    writer.persist().then(
+      () => metrics.stateWrites.inc({ result: 'ahead' }),
+      (err: unknown) => {
+        metrics.stateWrites.inc({ result: 'error' });
+        logger.error({ err }, 'cannot refresh the state file');
+      },
+    );
+  };
   const persist = async (renewal?: { cluster: string; node: string; end: Millis }): Promise<void> => {
     if (renewal && (covered.get(coverKey(renewal.cluster, renewal.node)) ?? -Infinity) >= renewal.end) {
       metrics.stateWrites.inc({ result: 'covered' });
@@ -121,7 +145,8 @@ export async function runQuorumServer(config: ServerConfig, opts: QuorumServerOp
       }
     }
     metrics.activeLeases.set(table.activeLeases(now));
-  }, SWEEP_INTERVAL_MS);
+    refreshInBackground(now);
+  }, Math.min(SWEEP_INTERVAL_MS, table.leaseMax / 4));
   sweep.unref();
 
   let stopped: Promise<void> | undefined;

@@ -141,8 +141,12 @@ export class StateFileWriter {
   private inFlight: Promise<void> | undefined;
   private queued: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
 
-  /** `render` is called when a write starts, so it captures every grant decided before it. */
-  constructor(private readonly path: string, private readonly render: () => string) {}
+  /**
+   * `render` is called when a write starts, so it captures every grant decided before it. It
+   * may return `landed` too, called once that text is on disk (and only then): what a caller
+   * derives from the rendered text must not be trusted before.
+   */
+  constructor(private readonly path: string, private readonly render: () => string | { text: string; landed(): void }) {}
 
   persist(): Promise<void> {
     if (!this.inFlight) return this.start();
@@ -162,13 +166,14 @@ export class StateFileWriter {
   }
 
   private start(): Promise<void> {
-    let text: string;
+    let rendered: ReturnType<typeof this.render>;
     try {
-      text = this.render();
+      rendered = this.render();
     } catch (err) {
       return Promise.reject(err);
     }
-    const write = writeAtomically(this.path, text).finally(() => {
+    const { text, landed } = typeof rendered === 'string' ? { text: rendered, landed: undefined } : rendered;
+    const write = writeAtomically(this.path, text).then(() => landed?.()).finally(() => {
       this.inFlight = undefined;
       const next = this.queued;
       if (next) {

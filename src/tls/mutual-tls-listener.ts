@@ -13,6 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer as createTcpServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { ms, type Millis } from '../core/duration.js';
+import type { ConnectionIdentities } from './connection-identities.js';
 import type { TlsSetup } from './material.js';
 import type { RefusalReason, RefusalRecorder } from './refusals.js';
 import { reasonForHandshakeError, reasonForVerifyError } from './verify-error.js';
@@ -25,6 +26,8 @@ export interface MutualTlsListenOptions {
   refusals: RefusalRecorder;
   /** A connection that has not finished its handshake by then is dropped (and counted). */
   handshakeTimeout?: Millis;
+  /** Filled with each accepted connection's identity, for handlers that look it up per call. */
+  identities?: ConnectionIdentities;
 }
 
 export interface MutualTlsListener {
@@ -62,6 +65,7 @@ export async function listenMutualTls(server: grpc.Server, opts: MutualTlsListen
         socket.destroy();
         return;
       }
+      opts.identities?.remember(socket);
       injector.injectConnection(socket);
     });
     tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {

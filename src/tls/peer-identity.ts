@@ -7,6 +7,7 @@
 import type { PeerCertificate } from 'node:tls';
 import type { ClusterName, NodeId } from '../core/ids.js';
 import { describeBinding, parseBindings } from './binding.js';
+import type { ConnectionIdentities } from './connection-identities.js';
 import type { RefusalReason, RefusalRecorder } from './refusals.js';
 
 export interface PeerIdentity { readonly cluster: ClusterName; readonly node: NodeId }
@@ -63,11 +64,13 @@ export function checkClaim(identity: PeerIdentity, claimed: { cluster: string; n
 /**
  * For services that only need "who, or nobody" (the quorum server's `identify` hook): the
  * bound identity, or undefined after recording why the certificate was refused. The service
- * still compares it with the request (as checkClaim does).
+ * still compares it with the request (as checkClaim does). With `known` (the listener's
+ * record of its connections) the certificate is not parsed again for every call.
  */
-export function identifyCaller(refusals: RefusalRecorder): (call: CallWithAuthContext) => PeerIdentity | undefined {
+export function identifyCaller(refusals: RefusalRecorder, known?: ConnectionIdentities): (call: CallWithAuthContext) => PeerIdentity | undefined {
   return (call) => {
-    const identity = identifyCall(call);
+    const peer = call.getPeer?.();
+    const identity = (peer !== undefined ? known?.lookup(peer) : undefined) ?? identifyCall(call);
     if (!isRefusal(identity)) return identity;
     refusals.refuse(identity.reason, identity.refused, call.getPeer?.());
     return undefined;
