@@ -14,7 +14,10 @@ import { compiledLabScript } from './arp-compiled-script.js';
 import { epochMillis, epochNow, type EpochMillis } from './arp-clock.js';
 import type { Lab, Namespace } from './netns.js';
 import type { LabProcess } from './process.js';
+import { findOutages, twoNodeWindows, type Outage, type ProbeSample, type TwoNodeWindow } from './arp-probe-analysis.js';
 import { parseProberLine, type NeighbourEvent, type ProberEvent } from './arp-prober-wire.js';
+
+export type { Outage, ProbeSample, TwoNodeWindow } from './arp-probe-analysis.js';
 
 export interface ProberOptions {
   /** Service addresses to probe (bare IPv4 and/or IPv6). */
@@ -27,41 +30,6 @@ export interface ProberOptions {
   nodesByMac?: ReadonlyMap<string, string>;
   /** Default 10 s. */
   startTimeout?: Millis;
-}
-
-/** One answered probe. */
-export interface ProbeSample {
-  target: string;
-  seq: number;
-  sentAt: EpochMillis;
-  receivedAt: EpochMillis;
-  /** The node whose whoami answered. */
-  node: string;
-  /** When the node answered, by its own reading of the lab clock. */
-  answeredAt: EpochMillis;
-}
-
-/** A stretch with probes sent and none answered, as the client saw it. */
-export interface Outage {
-  target: string;
-  /** The last answer before. */
-  from: EpochMillis;
-  /** The first answer after; undefined while the outage goes on. */
-  to: EpochMillis | undefined;
-  /** `to − from` (up to now while it goes on). */
-  duration: Millis;
-  /** Probes sent in between that got no answer. */
-  lost: number;
-  /** Who answered before and after. */
-  before: string;
-  after: string | undefined;
-}
-
-/** A window of at most `windowMs` in which answers came from more than one node. */
-export interface TwoNodeWindow {
-  from: EpochMillis;
-  to: EpochMillis;
-  nodes: string[];
 }
 
 /** One reading of the client's neighbour entry for a target. */
@@ -137,58 +105,22 @@ export class ArpProber {
    * last answer).
    */
   outages(filter: TimeFilter & { minLost?: number } = {}): Outage[] {
-    const minLost = filter.minLost ?? 1;
-    const result: Outage[] = [];
-    for (const target of this.options.targets) {
-      if (filter.target !== undefined && filter.target !== target) continue;
-      const answered = this.replies.filter((r) => r.target === target).sort((a, b) => a.seq - b.seq);
-      for (let i = 1; i < answered.length; i++) {
-        const a = answered[i - 1]!;
-        const b = answered[i]!;
-        const lost = b.seq - a.seq - 1;
-        if (lost < minLost) continue;
-        result.push({ target, from: a.receivedAt, to: b.receivedAt, duration: ms(b.receivedAt - a.receivedAt), lost, before: a.node, after: b.node });
-      }
-      const last = answered[answered.length - 1];
-      const sent = this.lastSent.get(target) ?? 0;
-      if (last && sent - last.seq >= Math.max(minLost, 3)) {
-        result.push({ target, from: last.receivedAt, to: undefined, duration: ms(epochNow() - last.receivedAt), lost: sent - last.seq, before: last.node, after: undefined });
-      }
-    }
-    return result
-      .filter((o) => (filter.since === undefined || (o.to ?? Infinity) >= filter.since) && (filter.until === undefined || o.from < filter.until))
-      .sort((x, y) => x.from - y.from);
+    const targets = this.options.targets.filter((t) => filter.target === undefined || filter.target === t);
+    return findOutages(this.replies, targets, this.lastSent, epochNow(), filter.minLost ?? 1)
+      .filter((o) => (filter.since === undefined || (o.to ?? Infinity) >= filter.since) && (filter.until === undefined || o.from < filter.until));
   }
 
   /**
-   * Windows of at most `windowMs` holding answers from two or more different nodes (by
-   * arrival time, over all targets unless one is given), overlapping windows merged. Empty
-   * means no two nodes ever answered within `windowMs` of each other.
+   * Windows of at most `windowMs` in which one target got answers from two or more different
+   * nodes (by arrival time; each target on its own unless `filter.target` picks one), overlapping
+   * windows merged. Empty means no two nodes ever answered for one address within `windowMs`
+   * of each other. Note that a clean handover with at most one probe lost between the last
+   * answer of the old node and the first of the new one also makes a window at 20 ms: the
+   * criterion is meant for handovers that wait out the old holder's lifetime.
    */
   answeredBy(windowMs: Millis, filter: TimeFilter = {}): TwoNodeWindow[] {
-    const replies = this.samples(filter).slice().sort((a, b) => a.receivedAt - b.receivedAt);
-    const windows: TwoNodeWindow[] = [];
-    let j = 0;
-    for (let i = 0; i < replies.length; i++) {
-      const a = replies[i]!;
-      if (j < i) j = i;
-      while (j + 1 < replies.length && replies[j + 1]!.receivedAt - a.receivedAt <= windowMs) j++;
-      const nodes = new Set<string>();
-      let to = a.receivedAt;
-      for (let k = i; k <= j; k++) {
-        nodes.add(replies[k]!.node);
-        if (replies[k]!.node !== a.node) to = replies[k]!.receivedAt;
-      }
-      if (nodes.size < 2) continue;
-      const previous = windows[windows.length - 1];
-      if (previous && a.receivedAt <= previous.to) {
-        previous.to = epochMillis(Math.max(previous.to, to));
-        for (const n of nodes) if (!previous.nodes.includes(n)) previous.nodes.push(n);
-      } else {
-        windows.push({ from: a.receivedAt, to, nodes: [...nodes].sort() });
-      }
-    }
-    return windows;
+    const targets = this.options.targets.filter((t) => filter.target === undefined || filter.target === t);
+    return twoNodeWindows(this.samples(filter), targets, windowMs);
   }
 
   /** The client's current neighbour entry for `target` (default: the first target). */

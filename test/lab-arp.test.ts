@@ -10,15 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ms } from '../src/core/duration.js';
 import { hasAddress, joinClient, macsOf, type Client } from '../lab/arp-client.js';
 import { parseTcpdumpLine, startGarpWatch, type GarpWatch } from '../lab/arp-garp-watch.js';
+import { findOutages, twoNodeWindows, type ProbeSample } from '../lab/arp-probe-analysis.js';
 import { parseNeighbourLine } from '../lab/arp-prober-wire.js';
 import { startProber, type ArpProber } from '../lab/arp-prober.js';
-import { epochNow, type EpochMillis } from '../lab/arp-clock.js';
+import { epochMillis, epochNow, type EpochMillis } from '../lab/arp-clock.js';
 import { keepalivedConfig } from '../lab/keepalived-config.js';
 import { startKeepalived, type KeepalivedInstance } from '../lab/keepalived.js';
 import { Lab, listNamespaces, type Namespace } from '../lab/netns.js';
 import { labRequirements } from '../lab/requirements.js';
 import { startService, type ServiceInstance } from '../lab/service.js';
-import { startWhoami } from '../lab/arp-whoami.js';
+import { startWhoami, type WhoamiInstance } from '../lab/arp-whoami.js';
 import { waitUntil } from '../lab/wait.js';
 
 const requirements = labRequirements({ programs: { keepalived: 'keepalived', tcpdump: 'tcpdump', curl: 'curl' } });
@@ -59,6 +60,23 @@ describe('ARP lab parsers', () => {
     expect(parseNeighbourLine('192.0.2.100 dev eth0  FAILED', 5)).toMatchObject({ lladdr: null, state: ['FAILED'] });
   });
 
+  it('finds outages by lost probes and windows with answers from two nodes', () => {
+    // Probes every 10 ms to one target: a answers 1–3, 4–7 are lost, b answers 8–9, a late answer of 10 arrives after 11.
+    const at = (seq: number, node: string, late = 0): ProbeSample => ({
+      target: VIP4, seq, node, sentAt: epochMillis(seq * 10), receivedAt: epochMillis(seq * 10 + 1 + late), answeredAt: epochMillis(seq * 10 + 0.5),
+    });
+    const replies = [at(1, 'a'), at(2, 'a'), at(3, 'a'), at(8, 'b'), at(9, 'b'), at(11, 'b'), at(10, 'b', 15)];
+    expect(findOutages(replies, [VIP4], new Map([[VIP4, 11]]), epochMillis(200))).toEqual([
+      { target: VIP4, from: 31, to: 81, duration: 50, lost: 4, before: 'a', after: 'b' },
+    ]);
+    // Silence at the end: still going on.
+    expect(findOutages(replies, [VIP4], new Map([[VIP4, 20]]), epochMillis(250)).at(-1)).toMatchObject({ from: 111, to: undefined, lost: 9, before: 'b' });
+    expect(twoNodeWindows(replies, [VIP4], ms(20))).toEqual([]);
+    expect(twoNodeWindows(replies, [VIP4], ms(60))).toEqual([{ target: VIP4, from: 11, to: 81, nodes: ['a', 'b'] }]);
+    // Another target's answers never pair with this one's.
+    expect(twoNodeWindows([at(1, 'a'), { ...at(2, 'b'), target: VIP6 }], [VIP4, VIP6], ms(20))).toEqual([]);
+  });
+
   it('writes a VRRPv3 keepalived.conf at its fastest settings, IPv6 riding along as excluded', () => {
     const conf = keepalivedConfig({
       name: 'a', interface: 'eth0', vip: { v4: VIP4, v6: VIP6 }, priority: 200, virtualRouterId: 51, check: { url: 'http://127.0.0.1:1/healthz' },
@@ -78,6 +96,7 @@ describe.skipIf(!requirements.ok)('ARP lab parts on a keepalived failover', () =
   const ns = {} as Record<Node, Namespace>;
   const service = {} as Record<Node, ServiceInstance>;
   const keepalived = {} as Record<Node, KeepalivedInstance>;
+  const whoami = {} as Record<Node, WhoamiInstance>;
   const pids: number[] = [];
   let client: Client;
   let prober: ArpProber;
@@ -109,8 +128,10 @@ describe.skipIf(!requirements.ok)('ARP lab parts on a keepalived failover', () =
     // For information only (timings belong in the benchmark): the outage as the client saw it.
     await new Promise((resolve) => setTimeout(resolve, 200));
     const outages = prober.outages({ since }).filter((o) => o.to !== undefined);
+    const twoNodes = prober.answeredBy(ms(20), { since });
     console.log(`${what}: first answer from ${node} ${(first4.receivedAt - since).toFixed(1)} ms (v4) / ${(first6.receivedAt - since).toFixed(1)} ms (v6) after the fault; outages ${
-      outages.map((o) => `${o.target} ${o.duration.toFixed(1)} ms (${o.lost} lost, ${o.before}→${o.after})`).join(', ') || 'none'}; GARP ${(garp.at - since).toFixed(1)} ms, NA ${(na.at - since).toFixed(1)} ms after the fault`);
+      outages.map((o) => `${o.target} ${o.duration.toFixed(1)} ms (${o.lost} lost, ${o.before}→${o.after})`).join(', ') || 'none'}; GARP ${(garp.at - since).toFixed(1)} ms, NA ${(na.at - since).toFixed(1)} ms after the fault; ${
+      twoNodes.length} 20 ms window(s) with answers from both nodes`);
   };
 
   let started: EpochMillis;
@@ -125,7 +146,8 @@ describe.skipIf(!requirements.ok)('ARP lab parts on a keepalived failover', () =
       ns[node] = await lab.namespace(node);
       await lab.veth({ ns: ns[node], device: 'eth0', addresses: [ADDRESS[node].v4, ADDRESS[node].v6] }, { ns: segment, device: `p-${node}`, bridge: 'br0' });
       service[node] = await startService(lab, ns[node], { host: '127.0.0.1', port: 0, body: node });
-      pids.push((await startWhoami(lab, ns[node], { addresses: [VIP4, VIP6], port: PORT, name: node })).pid, service[node].pid);
+      whoami[node] = await startWhoami(lab, ns[node], { addresses: [VIP4, VIP6], port: PORT, name: node });
+      pids.push(whoami[node].pid, service[node].pid);
     }
     client = await joinClient(lab, segment, 'br0', { v4: '192.0.2.200/24', v6: '2001:db8:2::200/64' });
     macs = await macsOf(ns);
@@ -162,7 +184,6 @@ describe.skipIf(!requirements.ok)('ARP lab parts on a keepalived failover', () =
     service.a.failHealth();
     await expectMovedTo('b', since, 'check failed at a');
     await waitUntil(async () => !(await hasAddress(ns.a, VIP4)) && !(await hasAddress(ns.a, VIP6)), { timeout: MOVE_TIMEOUT, what: 'a to release the address' });
-    expect(prober.answeredBy(ms(20))).toEqual([]);
     const back = epochNow();
     service.a.restoreHealth();
     await expectMovedTo('a', back, 'check restored at a (preempt)');
@@ -176,10 +197,22 @@ describe.skipIf(!requirements.ok)('ARP lab parts on a keepalived failover', () =
     await waitUntil(async () => !(await hasAddress(ns.a, VIP4)), { timeout: MOVE_TIMEOUT, what: 'a to release the address' });
   });
 
-  it('a crash of the whole keepalived (child too) leaves the address on the old master: two holders', async () => {
+  it("the master's service dying (whoami and its health endpoint) moves the address: the outage includes keepalived's check", async () => {
     const restarted = epochNow();
     await startKeepalivedAt('a');
     await expectMovedTo('a', restarted, 'keepalived restarted at a (preempt)');
+    const since = epochNow();
+    await Promise.all([whoami.a.kill(), service.a.kill()]);
+    await expectMovedTo('b', since, 'service death at a');
+    const back = epochNow();
+    service.a = await service.a.restart();
+    whoami.a = await startWhoami(lab, ns.a, { addresses: [VIP4, VIP6], port: PORT, name: 'a' });
+    pids.push(service.a.pid, whoami.a.pid);
+    await expectMovedTo('a', back, 'service restarted at a (preempt)');
+  });
+
+  it('a crash of the whole keepalived (child too) leaves the address on the old master: two holders', async () => {
+    await prober.waitForAnswerFrom('a', MOVE_TIMEOUT, { target: VIP4 });
     const since = epochNow();
     await keepalived.a.crash();
     await expectMovedTo('b', since, 'keepalived crash (parent and VRRP child SIGKILL) at a');
