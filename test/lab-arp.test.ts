@@ -72,7 +72,7 @@ describe('ARP lab parsers', () => {
     // Silence at the end: still going on.
     expect(findOutages(replies, [VIP4], new Map([[VIP4, 20]]), epochMillis(250)).at(-1)).toMatchObject({ from: 111, to: undefined, lost: 9, before: 'b' });
     expect(twoNodeWindows(replies, [VIP4], ms(20))).toEqual([]);
-    expect(twoNodeWindows(replies, [VIP4], ms(60))).toEqual([{ target: VIP4, from: 11, to: 81, nodes: ['a', 'b'] }]);
+    expect(twoNodeWindows(replies, [VIP4], ms(60))).toEqual([{ target: VIP4, from: 21, to: 91, nodes: ['a', 'b'] }]);
     // Another target's answers never pair with this one's.
     expect(twoNodeWindows([at(1, 'a'), { ...at(2, 'b'), target: VIP6 }], [VIP4, VIP6], ms(20))).toEqual([]);
   });
