@@ -117,6 +117,7 @@ export class Agent {
       this.peersEstablished.set(peer.address, established);
       this.log.info({ peer: peer.address, asn: peer.asn, state: peer.state }, established ? 'BGP session established' : 'BGP session not established');
       this.metrics.bgpPeersEstablished.set([...this.peersEstablished.values()].filter(Boolean).length);
+      this.recompute(`BGP session with ${peer.address} ${established ? 'established' : 'lost'}`);
     });
   }
 
@@ -199,6 +200,7 @@ export class Agent {
   private localState(): { quorum: { quorate: boolean; reason: string }; services: Map<ServiceName, ServiceState> } {
     const applied = this.reconciler?.appliedPaths();
     const services = new Map<ServiceName, ServiceState>();
+    const methods = this.methods();
     for (const s of this.config.services) {
       const holding = this.decisions.get(s.name)?.serve ?? false;
       // Released: not serving, and the withdrawal of every prefix confirmed at the speaker.
@@ -206,7 +208,7 @@ export class Agent {
       services.set(s.name, {
         healthy: this.health.isHealthy(s.name),
         drained: this.drained.has(s.name),
-        announceable: s.via.some((m) => this.methods().has(m)),
+        announceable: s.via.some((m) => methods.get(s.name)?.has(m)),
         priority: s.priority,
         holding,
         released: !holding && withdrawn,
@@ -215,9 +217,10 @@ export class Agent {
     return { quorum: { quorate: this.quorum?.quorate ?? false, reason: this.quorum?.reason ?? 'starting' }, services };
   }
 
-  /** The methods this node can use now (ARP arrives with its own issue). */
-  private methods(): Set<Method> {
-    return new Set<Method>(this.reconciler ? ['bgp'] : []);
+  /** The methods this node can use now, per service (DESIGN.md: bgp needs an established session). */
+  private methods(): Map<ServiceName, Set<Method>> {
+    const bgp = this.reconciler !== undefined && [...this.peersEstablished.values()].some(Boolean);
+    return new Map(this.config.services.map((s) => [s.name, new Set<Method>(bgp ? ['bgp'] : [])]));
   }
 
   /** Runs the pure decision and hands the result to the reconcilers. Cheap; called on every change. */

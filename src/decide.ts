@@ -42,8 +42,12 @@ export interface DecideInput {
   quorum: QuorumVerdict;
   /** Seen peers of this node's partition. Empty in a cluster of one. */
   peers: readonly PeerView[];
-  /** Methods this node can use now (bgp: a speaker is configured; arp: see the ARP issue). */
-  methods: ReadonlySet<Method>;
+  /**
+   * The methods this node can use now, per service (bgp: the speaker has an established
+   * session; arp: the service's interface is up with an address in the service address's
+   * subnet). Missing: none.
+   */
+  methods: ReadonlyMap<ServiceName, ReadonlySet<Method>>;
   /**
    * Exclusive services this node does not serve yet and may not start before `until`
    * (another node may still hold them: cluster/handover.ts says why).
@@ -80,7 +84,8 @@ function decideService(input: DecideInput, service: ServiceConfig): ServiceDecis
   }
   if (input.drained.has(name)) return no('drained by the operator');
   if (input.health.get(name) !== true) return no('checks failing');
-  const method = service.via.find((m) => input.methods.has(m));
+  const usable = input.methods.get(name);
+  const method = service.via.find((m) => usable?.has(m));
   if (!method) return no(`no usable method among ${service.via.join(', ')}`);
 
   if (service.mode === 'anycast') return { service: name, serve: true, method, reason: 'healthy and quorate' };

@@ -23,17 +23,21 @@ const service = (name: string, over: Partial<ServiceConfig> = {}): ServiceConfig
 const quorate = runQuorumChain([{ name: 'voting', verdict: { vote: 'HAVEQUORUM', reason: '1 of 1 votes visible' } }]);
 const noQuorum = runQuorumChain([{ name: 'voting', verdict: { vote: 'NOQUORUM', reason: '1 of 3 votes visible' } }]);
 
-const base = (over: Partial<DecideInput> = {}): DecideInput => ({
-  now: ms(1000),
-  self: nodeId('a'),
-  services: [service('web')],
-  health: new Map([[serviceName('web'), true]]),
-  drained: new Set(),
-  quorum: quorate,
-  peers: [],
-  methods: new Set(['bgp']),
-  ...over,
-});
+/** BGP usable for every service of the input, unless the test says otherwise. */
+const base = (over: Partial<DecideInput> = {}): DecideInput => {
+  const services = over.services ?? [service('web')];
+  return {
+    now: ms(1000),
+    self: nodeId('a'),
+    services,
+    health: new Map([[serviceName('web'), true]]),
+    drained: new Set(),
+    quorum: quorate,
+    peers: [],
+    methods: new Map(services.map((s) => [s.name, new Set(['bgp'] as const)])),
+    ...over,
+  };
+};
 
 describe('decide', () => {
   it('serves a healthy anycast service of a quorate node by its first usable method', () => {
@@ -44,7 +48,16 @@ describe('decide', () => {
     expect(decide(base({ quorum: noQuorum }))[0]).toMatchObject({ serve: false, reason: expect.stringContaining('no quorum') });
     expect(decide(base({ health: new Map() }))[0]).toMatchObject({ serve: false, reason: 'checks failing' });
     expect(decide(base({ drained: new Set([serviceName('web')]) }))[0]).toMatchObject({ serve: false, reason: 'drained by the operator' });
-    expect(decide(base({ methods: new Set() }))[0]).toMatchObject({ serve: false, reason: expect.stringContaining('no usable method') });
+    expect(decide(base({ methods: new Map() }))[0]).toMatchObject({ serve: false, reason: expect.stringContaining('no usable method') });
+  });
+
+  it('serves by the first usable method in via order, per service', () => {
+    const vip = service('vip', { mode: 'anycast', via: ['bgp', 'arp'] });
+    const only = (...m: ('bgp' | 'arp')[]) => new Map([[vip.name, new Set(m)]]);
+    const input = (methods: Map<ServiceName, Set<'bgp' | 'arp'>>) => base({ services: [vip], health: new Map([[vip.name, true]]), methods });
+    expect(decide(input(only('bgp', 'arp')))[0]).toMatchObject({ serve: true, method: 'bgp' });
+    expect(decide(input(only('arp')))[0]).toMatchObject({ serve: true, method: 'arp' });
+    expect(decide(input(only()))[0]).toMatchObject({ serve: false, reason: 'no usable method among bgp, arp' });
   });
 
   it('stops serving at the end of a quorum lease', () => {
