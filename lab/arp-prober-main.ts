@@ -3,8 +3,11 @@
  * it sends one UDP datagram to each `--target` (a service address) at `--port`, where the
  * whoami service (lab/arp-whoami-main.ts) of whichever node holds the address answers with its
  * name. It also follows the client's neighbour cache with one long-running
- * `ip monitor neigh` (a change arrives as a netlink event; spawning `ip neigh show` every
- * 10 ms would cost a fork and exec per reading) after one initial `ip -j neigh show`.
+ * `ip monitor neigh` (a change arrives as a netlink event and costs nothing in between)
+ * after one initial `ip -j neigh show`. Measured here: one `ip -j neigh show` costs ~2.4 ms
+ * of CPU from a shell and ~3.8 ms wall from node, so reading it every 10 ms would take a
+ * quarter to a third of one of the two cores; the whole prober (two targets, 10 ms) uses
+ * ~5% of a core. iproute2 6.1 ignores `-j` for `monitor`, hence the text parser.
  *
  *   node dist/lab/arp-prober-main.js --port 7000 --target 192.0.2.100 --target 2001:db8:2::100
  *

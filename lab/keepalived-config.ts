@@ -11,8 +11,10 @@
  *   run), `fall 1` / `rise 1` react to the first failure / success, `timeout` whole seconds.
  * - `garp_master_delay 0`: no second burst of gratuitous ARPs after becoming master;
  *   `garp_master_repeat`: how many are sent at once on becoming master (default 5);
- *   `vrrp_garp_interval 0` / `vrrp_gna_interval 0`: no pause between them;
  *   `garp_master_refresh`: re-announce every N whole seconds while master (0 = never).
+ *   The pause between them (`vrrp_garp_interval` / `vrrp_gna_interval`) is 0 by default and
+ *   cannot be written as 0 (`keepalived -t` rejects it: range 0.000001–4294.967295), so it
+ *   is left out.
  * - An IPv6 address in the same instance as an IPv4 one goes in
  *   `virtual_ipaddress_excluded` (adverts carry one family only; the address still moves
  *   with the instance), with `preferred_lft forever`: keepalived otherwise deprecates /128s.
@@ -77,8 +79,6 @@ export function keepalivedConfig(o: KeepalivedConfigOptions): string {
     'global_defs {',
     `  router_id ${o.name}`,
     '  vrrp_version 3',
-    '  vrrp_garp_interval 0',
-    '  vrrp_gna_interval 0',
     '  script_user root',
     '  enable_script_security',
     '}',

@@ -5,7 +5,8 @@
  * in the client. The parts must show what the ARP scenarios will assert: who answers, which
  * MAC the client's neighbour entries carry, who announced the address, and the outage.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ms } from '../src/core/duration.js';
 import { hasAddress, joinClient, macsOf, type Client } from '../lab/arp-client.js';
@@ -16,7 +17,7 @@ import { startProber, type ArpProber } from '../lab/arp-prober.js';
 import { epochMillis, epochNow, type EpochMillis } from '../lab/arp-clock.js';
 import { keepalivedConfig } from '../lab/keepalived-config.js';
 import { startKeepalived, type KeepalivedInstance } from '../lab/keepalived.js';
-import { Lab, listNamespaces, type Namespace } from '../lab/netns.js';
+import { Lab, listNamespaces, run, type Namespace } from '../lab/netns.js';
 import { labRequirements } from '../lab/requirements.js';
 import { startService, type ServiceInstance } from '../lab/service.js';
 import { startWhoami, type WhoamiInstance } from '../lab/arp-whoami.js';
@@ -160,6 +161,21 @@ describe.skipIf(!requirements.ok)('ARP lab parts on a keepalived failover', () =
 
   afterAll(async () => {
     await lab?.teardown();
+  });
+
+  it('keepalived -t accepts every config variant the lab writes', async () => {
+    const dir = await lab.tempDir('kcfg');
+    const variants = {
+      unicast: { name: 'a', interface: 'eth0', vip: { v4: VIP4 }, priority: 100, virtualRouterId: 9, peers: ['192.0.2.12'], check: { script: '/bin/true' }, preempt: false },
+      v6only: { name: 'a', interface: 'eth0', vip: { v6: VIP6 }, priority: 100, virtualRouterId: 9, garpRefresh: 1 },
+      both: { name: 'a', interface: 'eth0', vip: { v4: VIP4, v6: VIP6 }, priority: 100, virtualRouterId: 9, check: { url: 'http://127.0.0.1:8080/healthz' } },
+    };
+    for (const [variant, options] of Object.entries(variants)) {
+      const path = join(dir, `${variant}.conf`);
+      writeFileSync(path, keepalivedConfig(options));
+      const result = await run('keepalived', ['--config-test', '--use-file', path], { allowFailure: true });
+      expect({ variant, code: result.code, complaints: `${result.stdout}${result.stderr}`.trim() }).toEqual({ variant, code: 0, complaints: '' });
+    }
   });
 
   it('the prober sees answers from the master, whose MAC the client resolves the address to', async () => {
