@@ -56,7 +56,8 @@ export interface TwoSenderWindow {
   nodes: (string | undefined)[];
 }
 
-interface Filter {
+/** Which announcements a question is about. */
+export interface GarpFilter {
   address?: string;
   since?: EpochMillis;
   until?: EpochMillis;
@@ -91,7 +92,7 @@ export class GarpWatch {
    * addresses, in capture order. Solicited NAs (answers to the client's own solicitations)
    * do not count: they retrain nobody else.
    */
-  garps(filter: Filter = {}): readonly Garp[] {
+  garps(filter: GarpFilter = {}): readonly Garp[] {
     return this.seen.filter((g) => g.flags.includes('unsolicited') || g.kind !== 'na').filter((g) => inFilter(g, filter));
   }
 
@@ -104,7 +105,7 @@ export class GarpWatch {
    * Windows of at most `windowMs` in which gratuitous announcements of one address came from
    * more than one MAC (overlapping windows merged). Empty: never two senders that close.
    */
-  sendersWithin(windowMs: Millis, filter: Filter = {}): TwoSenderWindow[] {
+  sendersWithin(windowMs: Millis, filter: GarpFilter = {}): TwoSenderWindow[] {
     const windows: TwoSenderWindow[] = [];
     const garps = this.garps(filter);
     for (const address of new Set(garps.map((g) => g.address))) {
@@ -129,7 +130,7 @@ export class GarpWatch {
   }
 
   /** Resolves with the first gratuitous announcement from `node` (at or after `since`). */
-  waitForGarpFrom(node: string, timeout: Millis, filter: Filter = {}): Promise<Garp> {
+  waitForGarpFrom(node: string, timeout: Millis, filter: GarpFilter = {}): Promise<Garp> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
         const found = this.garps(filter).find((g) => g.node === node);
@@ -187,7 +188,7 @@ export function parseTcpdumpLine(line: string, nodesByMac?: ReadonlyMap<string, 
   return { at, kind: 'na', address: na[3]!, mac, node, flags };
 }
 
-function inFilter(g: Garp, filter: Filter): boolean {
+function inFilter(g: Garp, filter: GarpFilter): boolean {
   if (filter.address !== undefined && g.address !== filter.address) return false;
   if (filter.since !== undefined && g.at < filter.since) return false;
   if (filter.until !== undefined && g.at >= filter.until) return false;

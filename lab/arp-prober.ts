@@ -43,7 +43,8 @@ export interface NeighbourReading {
   deleted: boolean;
 }
 
-interface TimeFilter {
+/** Which answers or readings a question is about. */
+export interface ProbeFilter {
   target?: string;
   /** Only events at or after (lab clock). */
   since?: EpochMillis;
@@ -83,7 +84,7 @@ export class ArpProber {
   }
 
   /** Answered probes in arrival order. */
-  samples(filter: TimeFilter = {}): readonly ProbeSample[] {
+  samples(filter: ProbeFilter = {}): readonly ProbeSample[] {
     return this.replies.filter((r) => matches(r.target, r.receivedAt, filter));
   }
 
@@ -104,7 +105,7 @@ export class ArpProber {
    * has `to` undefined when the silence goes on (at least `minLost` probes sent since the
    * last answer).
    */
-  outages(filter: TimeFilter & { minLost?: number } = {}): Outage[] {
+  outages(filter: ProbeFilter & { minLost?: number } = {}): Outage[] {
     const targets = this.options.targets.filter((t) => filter.target === undefined || filter.target === t);
     return findOutages(this.replies, targets, this.lastSent, epochNow(), filter.minLost ?? 1)
       .filter((o) => (filter.since === undefined || (o.to ?? Infinity) >= filter.since) && (filter.until === undefined || o.from < filter.until));
@@ -118,7 +119,7 @@ export class ArpProber {
    * answer of the old node and the first of the new one also makes a window at 20 ms: the
    * criterion is meant for handovers that wait out the old holder's lifetime.
    */
-  answeredBy(windowMs: Millis, filter: TimeFilter = {}): TwoNodeWindow[] {
+  answeredBy(windowMs: Millis, filter: ProbeFilter = {}): TwoNodeWindow[] {
     const targets = this.options.targets.filter((t) => filter.target === undefined || filter.target === t);
     return twoNodeWindows(this.samples(filter), targets, windowMs);
   }
@@ -133,7 +134,7 @@ export class ArpProber {
   }
 
   /** Every change of the client's neighbour entries, in order. */
-  neighbourHistory(filter: TimeFilter = {}): readonly NeighbourReading[] {
+  neighbourHistory(filter: ProbeFilter = {}): readonly NeighbourReading[] {
     return this.neighbourLog.filter((n) => matches(n.target, n.at, filter));
   }
 
@@ -143,7 +144,7 @@ export class ArpProber {
   }
 
   /** Resolves with the first answer from `node` (at or after `since`, for `target` if given). */
-  waitForAnswerFrom(node: string, timeout: Millis, filter: TimeFilter = {}): Promise<ProbeSample> {
+  waitForAnswerFrom(node: string, timeout: Millis, filter: ProbeFilter = {}): Promise<ProbeSample> {
     return this.waitFor(
       () => this.replies.find((r) => r.node === node && matches(r.target, r.receivedAt, filter)),
       timeout,
@@ -221,7 +222,7 @@ export function startProber(lab: Lab, client: Namespace, options: ProberOptions)
   return ArpProber.start(lab, client, options);
 }
 
-function matches(target: string, at: number, filter: TimeFilter): boolean {
+function matches(target: string, at: number, filter: ProbeFilter): boolean {
   if (filter.target !== undefined && filter.target !== target) return false;
   if (filter.since !== undefined && at < filter.since) return false;
   if (filter.until !== undefined && at >= filter.until) return false;
