@@ -22,6 +22,12 @@ export interface CommandOptions {
   timeout?: Millis;
   /** Aborting kills the child at once (a release cancels gratuitous ARPs still in flight). */
   signal?: AbortSignal;
+  /**
+   * Send SIGINT after this long: tools that wait for answers (arping) then stop waiting,
+   * print their summary and exit normally — how a probe waits less than arping's whole-second
+   * deadline. The result is whatever the tool reports; `timeout` still applies.
+   */
+  interruptAfter?: Millis;
 }
 
 export interface HostCommands {
@@ -50,6 +56,7 @@ export const localHostCommands: HostCommands = {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(interrupt);
         opts.signal?.removeEventListener('abort', onAbort);
         resolve(result);
       };
@@ -65,6 +72,18 @@ export const localHostCommands: HostCommands = {
         }
       };
       const onAbort = (): void => kill('aborted');
+      const interrupt =
+        opts.interruptAfter === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+                try {
+                  process.kill(child.pid, 'SIGINT');
+                } catch {
+                  // Exited in the meantime.
+                }
+              }
+            }, opts.interruptAfter);
       const timer = setTimeout(() => kill(`timed out after ${opts.timeout ?? DEFAULT_TIMEOUT} ms`), opts.timeout ?? DEFAULT_TIMEOUT);
       if (opts.signal?.aborted) onAbort();
       else opts.signal?.addEventListener('abort', onAbort, { once: true });
