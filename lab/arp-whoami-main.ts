@@ -10,11 +10,15 @@
  * lab/arp-whoami.ts). Binding the exact address, rather than 0.0.0.0, makes every reply leave
  * from the address the client sent to, so a connected client socket accepts it.
  *
+ * `--health-port P` also listens on TCP 127.0.0.1:P (accepts and closes): the agent's `tcp`
+ * check of the service, so that killing whoami is a service death the agent sees.
+ *
  * Request: JSON `{"seq":N,"sent":T}`. Reply: the request's fields echoed, plus
  * `node` (this node's name) and `at` (when it answered, lab clock). Anything else is
  * ignored. Prints `listening ADDR PORT` per socket, then `ready`; exits 0 on SIGTERM.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { epochNow } from './arp-clock.js';
@@ -24,6 +28,7 @@ const { values } = parseArgs({
     name: { type: 'string' },
     port: { type: 'string' },
     address: { type: 'string', multiple: true },
+    'health-port': { type: 'string' },
   },
 });
 const name = values.name ?? '';
@@ -79,6 +84,18 @@ try {
 } catch (err) {
   process.stderr.write(`whoami: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
+}
+if (values['health-port'] !== undefined) {
+  const healthPort = Number(values['health-port']);
+  const health = createServer((conn) => conn.end());
+  await new Promise<void>((resolve, reject) => {
+    health.once('error', reject);
+    health.listen(healthPort, '127.0.0.1', () => resolve());
+  }).catch((err: unknown) => {
+    process.stderr.write(`whoami: health port ${healthPort}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+  process.stdout.write(`health 127.0.0.1 ${healthPort}\n`);
 }
 process.stdout.write('ready\n');
 

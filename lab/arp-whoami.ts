@@ -17,6 +17,8 @@ export interface WhoamiOptions {
   port: number;
   /** The name it answers with: the node's name. */
   name: string;
+  /** A TCP port on 127.0.0.1 that accepts while whoami lives: the agent's `tcp` check. */
+  healthPort?: number;
   /** Default 10 s. */
   startTimeout?: Millis;
 }
@@ -40,7 +42,8 @@ export async function allowNonlocalBind(ns: Namespace): Promise<void> {
 export async function startWhoami(lab: Lab, ns: Namespace, options: WhoamiOptions): Promise<WhoamiInstance> {
   await allowNonlocalBind(ns);
   const args = [compiledLabScript('arp-whoami-main.js'), '--name', options.name, '--port', String(options.port),
-    ...options.addresses.flatMap((a) => ['--address', a])];
+    ...options.addresses.flatMap((a) => ['--address', a]),
+    ...(options.healthPort !== undefined ? ['--health-port', String(options.healthPort)] : [])];
   const proc = await lab.spawn(ns, `whoami-${options.name}`, process.execPath, args);
   await proc.waitForOutput(/^ready$/m, options.startTimeout ?? (10_000 as Millis));
   return {

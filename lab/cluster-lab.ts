@@ -30,6 +30,7 @@ import { gobgpdConfig } from './gobgpd-config.js';
 import { Lab, run, type Namespace } from './netns.js';
 import { startService, type ServiceInstance } from './service.js';
 import { waitUntil } from './wait.js';
+import { VIP_ARP_SETTINGS, vipService } from './cluster-lab-arp.js';
 
 export type Site = 'ny' | 'nj' | 'ch';
 /** The members of a two-site lab (the default). */
@@ -77,6 +78,8 @@ export interface ClusterLabOptions {
   leaseMax?: string;
   /** The lease the agents ask for. Default 2 s. */
   lease?: string;
+  /** What `up()` (and `startAgent` without options) configures the agents with. */
+  agents?: AgentConfigOptions;
 }
 
 /** What may differ between the two sites' configs in a scenario. */
@@ -87,6 +90,12 @@ export interface AgentConfigOptions {
   votes?: { self: number; peer: number };
   /** Leave out the `server` quorum module. */
   votingOnly?: boolean;
+  /**
+   * Add the exclusive service `vip` (lab/cluster-lab-arp.ts: the service address on the
+   * segment, checked through the site's whoami). `only`: no other service, and no bgp section
+   * unless `via` has bgp (an ARP-only node runs no speaker).
+   */
+  vip?: { via: ('bgp' | 'arp')[]; preempt?: boolean; only?: boolean };
 }
 
 export interface SiteParts {
@@ -104,6 +113,8 @@ export class ClusterLab {
   sampler?: AnnouncementSampler<Site>;
   /** Filled in for the members only: a two-site lab has no `ch`. */
   readonly sites = {} as Record<Site, SiteParts>;
+  /** The segment's namespace; its bridge is `br0`. */
+  segment!: Namespace;
   router!: Namespace;
   qs!: Namespace;
   bird!: BirdInstance;
@@ -130,6 +141,7 @@ export class ClusterLab {
     this.dir = await lab.tempDir('cluster');
     const segment = await lab.namespace('seg');
     await segment.addBridge('br0');
+    this.segment = segment;
     const join_ = async (short: string, address: string): Promise<Namespace> => {
       const ns = await lab.namespace(short);
       await lab.veth({ ns, device: 'eth0', addresses: [`${address}/24`] }, { ns: segment, device: `p-${short}`, bridge: 'br0' });
@@ -191,6 +203,13 @@ export class ClusterLab {
     if (!opts.votingOnly) {
       quorum.push({ server: { address: `${QUORUM_SERVER_ADDRESS}:${QUORUM_SERVER_PORT}`, lease: this.options.lease ?? '2s' } });
     }
+    const vip = opts.vip ? [vipService(me.priority, opts.vip)] : [];
+    const services = opts.vip?.only ? vip : [
+      { name: 'web', prefixes: [WEB], mode: 'anycast', checks: [check(parts.web)] },
+      { name: 'db', prefixes: [DB], mode: 'exclusive', priority: me.priority, preempt: opts.preempt ?? true, checks: [check(parts.db)] },
+      ...vip,
+    ];
+    const withBgp = !opts.vip?.only || opts.vip.via.includes('bgp');
     return {
       node: { id: me.node, votes: opts.votes?.self ?? 1 },
       cluster: {
@@ -202,15 +221,15 @@ export class ClusterLab {
       },
       tls: this.tlsSection(me.node),
       'state-dir': join(parts.dir, 'state'),
-      bgp: {
-        gobgp: { run: { config: join(parts.dir, 'gobgpd.toml'), 'stall-timeout': '500ms' }, address: `unix://${join(parts.dir, 'gobgpd.sock')}` },
-        'next-hop': { ipv4: me.address },
-        'reconcile-interval': '500ms',
-      },
-      services: [
-        { name: 'web', prefixes: [WEB], mode: 'anycast', checks: [check(parts.web)] },
-        { name: 'db', prefixes: [DB], mode: 'exclusive', priority: me.priority, preempt: opts.preempt ?? true, checks: [check(parts.db)] },
-      ],
+      ...(withBgp ? {
+        bgp: {
+          gobgp: { run: { config: join(parts.dir, 'gobgpd.toml'), 'stall-timeout': '500ms' }, address: `unix://${join(parts.dir, 'gobgpd.sock')}` },
+          'next-hop': { ipv4: me.address },
+          'reconcile-interval': '500ms',
+        },
+      } : {}),
+      ...(opts.vip ? { arp: VIP_ARP_SETTINGS } : {}),
+      services,
     };
   }
 
@@ -221,12 +240,13 @@ export class ClusterLab {
   }
 
   /** Starts `quorate agent` at `site` (with `agentConfig(site, opts)`); resolves once it talks to its gobgpd. */
-  async startAgent(site: Site, opts: AgentConfigOptions = {}): Promise<AgentProcess> {
+  async startAgent(site: Site, opts: AgentConfigOptions = this.options.agents ?? {}): Promise<AgentProcess> {
     const path = await this.writeAgentConfig(site, this.agentConfig(site, opts));
     const proc = await this.sites[site].ns.spawn(`agent-${site}`, process.execPath, [quorateBin(), 'agent', '--config', path]);
     const agent = new AgentProcess(proc);
     this.sites[site].agent = agent;
-    await agent.waitForLog(/^connected to gobgpd$/);
+    const withBgp = !opts.vip?.only || opts.vip.via.includes('bgp');
+    await agent.waitForLog(withBgp ? /^connected to gobgpd$/ : /^quorate agent started$/);
     return agent;
   }
 
@@ -347,7 +367,9 @@ export class ClusterLab {
       await lab.startQuorumServer({ fresh: true });
       await beforeAgents?.(lab);
       await Promise.all(lab.members.map((s) => lab.startAgent(s)));
-      await lab.waitSessions();
+      // Agents that serve by ARP only run no speaker: no sessions to wait for.
+      const vip = options.agents?.vip;
+      if (!vip?.only || vip.via.includes('bgp')) await lab.waitSessions();
       lab.sampler = await lab.startSampler();
       return { lab, sampler: lab.sampler };
     } catch (err) {

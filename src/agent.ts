@@ -1,29 +1,41 @@
 /**
  * The agent: the only place that knows every part. It wires
- *   checks → health ──────────────────────┐
- *   peers' heartbeats, quorum chain (keeper) ┴→ decide (pure) → desired paths → reconcileBgp → gobgpd
+ *   checks → health ──────────────────────┐                  ┌→ desired paths → BgpReconciler → gobgpd
+ *   peers' heartbeats, quorum chain (keeper) ┴→ decide (pure) ┤
+ *   interfaces (ARP usable?) ─────────────────┘                 └→ desired addresses → ArpReconciler → ip addr + GARP
  * and reports every step (logs, metrics, the status API).
  */
 import type { Server } from 'node:http';
 import type { AgentConfig, Method } from './config/types.js';
 import { ms, type Millis } from './core/duration.js';
 import type { ServiceName } from './core/ids.js';
-import type { PrefixKey } from './core/prefix.js';
+import type { Prefix, PrefixKey } from './core/prefix.js';
 import { decide, type ServiceDecision } from './decide.js';
 import type { QuorumVerdict } from './cluster/quorum-chain.js';
 import { QuorumKeeper } from './cluster/quorum-keeper.js';
 import { WITHDRAW_MARGIN } from './cluster/lease.js';
-import type { ServiceState } from './cluster/membership-node-state.js';
+import type { LocalNodeState, ServiceState } from './cluster/membership-node-state.js';
 import type { ServiceHealthChange } from './health/monitor.js';
 import { ServiceMonitors } from './health/service-monitors.js';
 import { desiredBgpPaths } from './announce/desired-bgp.js';
 import { BgpReconciler } from './announce/reconcile-bgp.js';
 import { OriginatedRecord } from './announce/originated-record.js';
 import { GobgpClient } from './gobgp/client.js';
+import { ArpReconciler, type DesiredArp } from './arp/reconcile-arp.js';
+import { localHostCommands } from './arp/host-commands.js';
+import { InterfaceWatch } from './arp/interface-watch.js';
+import { TakeoverProbes } from './arp/takeover-probes.js';
+import { ownWithdrawBound } from './cluster/withdraw-bound.js';
 import { GuardedSpeaker } from './speaker/speaker.js';
 import { AgentMetrics } from './observe/metrics.js';
 import { startStatusServer } from './observe/status-server.js';
 import type { Logger } from './observe/logger.js';
+
+/** How often the interfaces of services via arp are read (a link down moves a service within this). */
+const ARP_INTERFACE_READ_EVERY = ms(500);
+
+/** An address is added or renewed only on a decision at most this old (src/arp/reconcile-arp.ts). */
+const ARP_DECISION_FRESHNESS = ms(250);
 
 /** Monotonic milliseconds: decisions never depend on the wall clock. */
 const monotonicNow = (): Millis => ms(performance.now());
@@ -46,6 +58,10 @@ export class Agent {
   private stopping = false;
   private unwatchPeers?: () => void;
   private readonly peersEstablished = new Map<string, boolean>();
+  /** Services via arp: their addresses, whether their interfaces can hold them, early-takeover probes. */
+  private arp?: ArpReconciler;
+  private interfaces?: InterfaceWatch;
+  private probes?: TakeoverProbes;
 
   constructor(private config: AgentConfig, private readonly log: Logger) {
     this.health = new ServiceMonitors({
@@ -74,10 +90,13 @@ export class Agent {
       });
       log.info({ listen: `${config.status.listen.host}:${config.status.listen.port}` }, 'status API listening');
     }
+    // Addresses first: a restarted agent drops what it no longer should hold before anything else.
+    if (config.services.some((s) => s.via.includes('arp'))) await this.startArp();
     if (config.bgp) await this.startBgp();
     await this.keeper.start();
     await this.health.apply(config.services);
     this.recompute('start');
+    log.info('quorate agent started');
   }
 
   private async startBgp(): Promise<void> {
@@ -118,6 +137,36 @@ export class Agent {
       this.log.info({ peer: peer.address, asn: peer.asn, state: peer.state }, established ? 'BGP session established' : 'BGP session not established');
       this.metrics.bgpPeersEstablished.set([...this.peersEstablished.values()].filter(Boolean).length);
       this.recompute(`BGP session with ${peer.address} ${established ? 'established' : 'lost'}`);
+    });
+  }
+
+  private async startArp(): Promise<void> {
+    const { config, log } = this;
+    const cmd = localHostCommands;
+    const settings = config.arp;
+    this.arp = new ArpReconciler({
+      cmd,
+      logger: log.child({ component: 'arp' }),
+      options: { lifetime: settings.lifetime, garp: settings.gratuitous },
+      onApplied: (stats) => {
+        this.metrics.addressesHeld.set(this.arp?.held().size ?? 0);
+        this.metrics.arpRepaired.inc(stats.repaired);
+      },
+      onError: () => this.metrics.arpErrors.inc(),
+      // Renewals follow a fresh decision, never the one made before a stall (reconcile-arp.ts).
+      onRenewalDue: () => this.recompute('address renewal due'),
+      decisionFreshness: ARP_DECISION_FRESHNESS,
+    });
+    // Leftovers of an earlier run (any configured service address on its interface) go now.
+    await this.arp.cleanup(config.services.flatMap((s) => (s.arp && s.via.includes('arp') ? s.prefixes.map((prefix) => ({ prefix, interface: s.arp!.interface })) : [])));
+    this.interfaces = new InterfaceWatch({
+      cmd, services: () => this.config.services, every: ARP_INTERFACE_READ_EVERY, logger: log.child({ component: 'arp' }),
+      onChange: () => this.recompute('interface state changed'),
+    });
+    await this.interfaces.start();
+    this.probes = new TakeoverProbes({
+      cmd, count: settings.takeoverProbes.count, wait: settings.takeoverProbes.wait, now: monotonicNow,
+      logger: log.child({ component: 'arp' }), onResult: (service) => this.recompute(`duplicate-address probes for ${service} done`),
     });
   }
 
@@ -197,7 +246,7 @@ export class Agent {
   }
 
   /** What this node tells its peers in every heartbeat. */
-  private localState(): { quorum: { quorate: boolean; reason: string }; services: Map<ServiceName, ServiceState> } {
+  private localState(): LocalNodeState {
     const applied = this.reconciler?.appliedPaths();
     const services = new Map<ServiceName, ServiceState>();
     const methods = this.methods();
@@ -205,22 +254,35 @@ export class Agent {
       const holding = this.decisions.get(s.name)?.serve ?? false;
       // Released: not serving, and the withdrawal of every prefix confirmed at the speaker.
       const withdrawn = !applied || (this.reconciler!.healthy && s.prefixes.every((p) => !applied.has(p.key)));
+      // … and every address removed from the interface.
+      const removed = !this.arp || s.prefixes.every((p) => this.arp!.released(p.key));
+      const method = this.decisions.get(s.name)?.method;
       services.set(s.name, {
         healthy: this.health.isHealthy(s.name),
         drained: this.drained.has(s.name),
         announceable: s.via.some((m) => methods.get(s.name)?.has(m)),
         priority: s.priority,
         holding,
-        released: !holding && withdrawn,
+        released: !holding && withdrawn && removed,
+        ...(holding && method ? { method } : {}),
       });
     }
-    return { quorum: { quorate: this.quorum?.quorate ?? false, reason: this.quorum?.reason ?? 'starting' }, services };
+    return {
+      quorum: { quorate: this.quorum?.quorate ?? false, reason: this.quorum?.reason ?? 'starting' },
+      services,
+      withdrawBound: ownWithdrawBound(this.config),
+    };
   }
 
   /** The methods this node can use now, per service (DESIGN.md: bgp needs an established session). */
   private methods(): Map<ServiceName, Set<Method>> {
     const bgp = this.reconciler !== undefined && [...this.peersEstablished.values()].some(Boolean);
-    return new Map(this.config.services.map((s) => [s.name, new Set<Method>(bgp ? ['bgp'] : [])]));
+    return new Map(this.config.services.map((s) => {
+      const usable = new Set<Method>();
+      if (bgp && s.via.includes('bgp')) usable.add('bgp');
+      if (s.via.includes('arp') && this.interfaces?.usable(s.name)) usable.add('arp');
+      return [s.name, usable];
+    }));
   }
 
   /** Runs the pure decision and hands the result to the reconcilers. Cheap; called on every change. */
@@ -233,7 +295,13 @@ export class Agent {
     this.quorum = quorum;
     this.logQuorum(previousQuorum, quorum);
     const waiting = this.config.services.filter((s) => s.mode === 'exclusive' && !this.decisions.get(s.name)?.serve).map((s) => s.name);
-    const clearance = this.keeper.clearances(waiting, now);
+    const clearance = this.keeper.clearances(waiting, now, this.probes ? (service) => this.probes!.result(service) : undefined);
+    for (const [service, c] of clearance) {
+      if (c.probeAddress) {
+        const config = this.config.services.find((s) => s.name === service);
+        if (config) this.probes?.request(config);
+      }
+    }
     const decisions = decide({
       now,
       self: this.config.node.id,
@@ -266,6 +334,20 @@ export class Agent {
     if (this.reconciler && this.config.bgp && this.localAs !== undefined) {
       void this.reconciler.setDesired(desiredBgpPaths(decisions, this.config.services, this.config.bgp, this.localAs));
     }
+    void this.arp?.setDesired(this.desiredAddresses(decisions, quorum));
+  }
+
+  /** The addresses to hold: those of services served by ARP, never past the quorum's validity. */
+  private desiredAddresses(decisions: readonly ServiceDecision[], quorum: QuorumVerdict): DesiredArp {
+    const out = new Map<PrefixKey, { prefix: Prefix; interface: string; until: Millis }>();
+    const until = ms(quorum.validUntil ?? Infinity);
+    for (const d of decisions) {
+      if (!d.serve || d.method !== 'arp') continue;
+      const service = this.config.services.find((s) => s.name === d.service);
+      if (!service?.arp) continue;
+      for (const prefix of service.prefixes) out.set(prefix.key, { prefix, interface: service.arp.interface, until });
+    }
+    return out;
   }
 
   /** Decide again when a lease ends or a handover wait is over: time alone changes those. */
@@ -294,11 +376,18 @@ export class Agent {
       ['bgp.gobgp', old.bgp?.gobgp, next.bgp?.gobgp],
       ['bgp.reconcile-interval', old.bgp?.reconcileInterval, next.bgp?.reconcileInterval],
       ['bgp.call-timeout', old.bgp?.callTimeout, next.bgp?.callTimeout],
+      ['arp', old.arp, next.arp],
     ];
     const kept = restartOnly.filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b)).map(([key]) => key);
     if (old.bgp && !next.bgp) kept.push('bgp');
     if (kept.length > 0) this.log.warn({ keys: kept }, `config reloaded, but ${kept.join(', ')} change only with a restart: kept as running`);
     const bgp = old.bgp && next.bgp ? { ...old.bgp, nextHop: next.bgp.nextHop, communities: next.bgp.communities, largeCommunities: next.bgp.largeCommunities } : old.bgp;
+    const arpNow = old.services.some((s) => s.via.includes('arp'));
+    const arpNext = next.services.some((s) => s.via.includes('arp'));
+    if (arpNow !== arpNext) {
+      this.log.warn('config reloaded, but services via arp come or go only with a restart: kept as running');
+      return;
+    }
     this.config = { ...old, bgp, services: next.services };
     for (const name of this.drained) if (!next.services.some((s) => s.name === name)) this.drained.delete(name);
     await this.health.apply(this.config.services);
@@ -323,6 +412,12 @@ export class Agent {
         reason: this.decisions.get(s.name)?.reason,
       })),
       health: this.health.snapshot(),
+      arp: this.arp
+        ? {
+            held: [...this.arp.held().values()].map((h) => ({ address: h.prefix.key, interface: h.interface })),
+            usable: Object.fromEntries(this.config.services.filter((s) => s.via.includes('arp')).map((s) => [s.name, this.interfaces?.reason(s.name) ?? 'usable'])),
+          }
+        : undefined,
       bgp: this.reconciler
         ? {
             speaker: this.speaker ? 'run' : 'external',
@@ -348,6 +443,12 @@ export class Agent {
       await this.reconciler.idle();
       if (!this.reconciler.healthy) this.log.error('could not confirm the withdrawal at gobgpd');
       else this.log.info('all announcements withdrawn');
+    }
+    if (this.arp) {
+      this.interfaces?.stop();
+      this.probes?.stop();
+      await this.arp.stop();
+      this.log.info('all service addresses removed');
     }
     await this.health.stop();
     await this.keeper.stop();

@@ -17,7 +17,7 @@ const C = nodeId('c');
 
 const state = (node: NodeId, db: Partial<ServiceState>, seenPeers: NodeId[] = []): NodeState => ({
   cluster: clusterName('c1'), node, digest: 'x' as MembershipDigest, seenPeers: new Set(seenPeers),
-  quorum: { quorate: true, reason: '' },
+  quorum: { quorate: true, reason: '' }, withdrawBound: ms(0),
   services: new Map([[DB, { healthy: true, drained: false, announceable: true, priority: 100, holding: false, released: false, ...db }]]),
 });
 

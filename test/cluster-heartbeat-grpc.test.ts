@@ -45,7 +45,7 @@ function clusterOf(self: NodeSpec, members: NodeSpec[], name = 'payments'): Clus
 }
 
 const localState = (holding = false): (() => LocalNodeState) => () => ({
-  quorum: { quorate: true, reason: 'test' },
+  quorum: { quorate: true, reason: 'test' }, withdrawBound: ms(0),
   services: new Map([[serviceName('web'), { healthy: true, drained: false, announceable: true, priority: 100, holding, released: false }]]),
 });
 

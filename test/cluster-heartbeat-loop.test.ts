@@ -29,7 +29,7 @@ afterEach(() => {
 
 const now = (): Millis => ms(Date.now());
 const stateOf = (node: NodeId, seen: () => Set<NodeId>) => (): NodeState => ({
-  cluster, node, digest, seenPeers: seen(), quorum: { quorate: false, reason: 'test' }, services: new Map(),
+  cluster, node, digest, seenPeers: seen(), quorum: { quorate: false, reason: 'test' }, services: new Map(), withdrawBound: ms(0),
 });
 
 /**

@@ -82,7 +82,7 @@ describe.skipIf(!haveOpenssl)('membership over mutual TLS (127.0.0.1)', () => {
     };
     const m = new Membership({
       cluster: config, node: { id: nodeId(id), votes: 1 }, tls, registry, logger: pino({ level: 'silent' }),
-      localState: () => ({ quorum: { quorate: false, reason: 'test' }, services: new Map([[serviceName('web'), { healthy: true, drained: false, announceable: true, priority: 1, holding: false, released: false }]]) }),
+      localState: () => ({ quorum: { quorate: false, reason: 'test' }, withdrawBound: ms(0), services: new Map([[serviceName('web'), { healthy: true, drained: false, announceable: true, priority: 1, holding: false, released: false }]]) }),
     });
     const changes: MembershipChange[] = [];
     m.on('change', (c) => changes.push(c));

@@ -24,7 +24,7 @@ function tableOf(self: NodeId, peers: NodeId[]): MembershipTable {
 
 function state(node: NodeId, over: Partial<NodeState> = {}, services: Record<string, Partial<ServiceState>> = {}): NodeState {
   return {
-    cluster, node, digest, seenPeers: new Set(), quorum: { quorate: true, reason: 'test' },
+    cluster, node, digest, seenPeers: new Set(), quorum: { quorate: true, reason: 'test' }, withdrawBound: ms(0),
     services: new Map(Object.entries(services).map(([name, s]) => [serviceName(name), {
       healthy: true, drained: false, announceable: true, priority: 100, holding: false, released: false, ...s,
     }])),

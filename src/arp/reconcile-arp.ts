@@ -72,6 +72,16 @@ export interface ArpReconcilerOptions {
   onError?: (err: Error) => void;
   /** Each finished burst of gratuitous announcements (for metrics and tests). */
   onEvent?: (event: ArpEvent) => void;
+  /**
+   * When a renewal is due, ask the caller to decide again (it answers with `setDesired`,
+   * which renews) instead of renewing on the last decision. With `decisionFreshness`, no
+   * address is added or renewed on a decision older than that: an agent whose event loop
+   * stalled (SIGSTOP, a blocked loop) must not, on waking, renew an address on what it
+   * decided before the stall — its peers may have taken the service meanwhile, its quorum
+   * may be gone. Only removals act on an old decision.
+   */
+  onRenewalDue?: () => void;
+  decisionFreshness?: Millis;
 }
 
 interface Holding {
@@ -107,6 +117,8 @@ const slot = (prefix: Prefix, iface: string): string => `${prefix.key}@${iface}`
 export class ArpReconciler {
   readonly options: ArpOptions;
   private desired: DesiredArp = new Map();
+  /** When the caller last said what it wants (monotonic ms). */
+  private desiredAt: Millis = ms(-Infinity);
   private readonly holding = new Map<PrefixKey, Holding>();
   /** Removals that failed: retried on every pass; while here, the address is not "released". */
   private readonly pendingRemoval = new Map<string, ManagedAddress>();
@@ -138,6 +150,7 @@ export class ArpReconciler {
       if (!isHostPrefix(entry.prefix)) throw new Error(`ARP takeover needs a host address (/32 or /128), not ${key}`);
     }
     this.desired = new Map(next);
+    this.desiredAt = this.now();
     return this.request('apply');
   }
 
@@ -258,8 +271,10 @@ export class ArpReconciler {
     if (work === 'sync') remove.push(...(await this.strayAddresses(stats)));
     stats.removed += await this.removeAll(remove);
 
-    // 2. Additions and renewals.
+    // 2. Additions and renewals, only on a fresh decision (see `decisionFreshness`).
     const adds: Promise<void>[] = [];
+    const freshness = this.opts.decisionFreshness;
+    if (freshness !== undefined && now - this.desiredAt > freshness) return stats;
     for (const [key, want] of this.desired) {
       const decision = kernelLifetime(this.options.lifetime, allowed(want.until, now));
       if (!decision.hold) continue;
@@ -417,7 +432,8 @@ export class ArpReconciler {
       next = Math.min(next, this.now() + Math.min(this.options.lifetime / 3, this.options.syncInterval));
     }
     if (Number.isFinite(next)) {
-      this.renewTimer = setTimeout(() => void this.request('renew'), Math.max(0, next - this.now()));
+      const due = (): void => (this.opts.onRenewalDue ? this.opts.onRenewalDue() : void this.request('renew'));
+      this.renewTimer = setTimeout(due, Math.max(0, next - this.now()));
     }
     if (!this.syncTimer) {
       this.syncTimer = setTimeout(() => {

@@ -24,12 +24,19 @@
  *    round trip to us took at most `longestRoundTrip` (≤ deadAfter), and it withdraws within
  *    `withdrawBound` (which covers its guard killing a stalled speaker). Every duration is
  *    stretched by the clock-rate drift bound, since it runs on the other node's clock.
+ *    A holder's bound is the longer of this node's and the one it states in its heartbeats
+ *    (for an address: its kernel lifetime plus the kernel's lateness, cluster/withdraw-bound.ts).
+ * 4. Rule 3's wait for a holder that served by ARP ends early once its heartbeats are dead
+ *    and a series of duplicate-address probes started after that went all unanswered: the
+ *    address is answered by no host on the segment, so nobody holds it (issue 4: a whole host
+ *    gone). Not for BGP: a speaker's routes cannot be probed from here.
  * A seen peer that still says it holds the service is handled by decide() itself (it waits
  * for the release, then rule 2 and 2b apply).
  */
 import type { Millis } from '../core/duration.js';
 import { ms } from '../core/duration.js';
 import type { NodeId, ServiceName } from '../core/ids.js';
+import type { Method } from '../config/types.js';
 import type { NodeState } from './membership-node-state.js';
 
 export interface HandoverTiming {
@@ -49,12 +56,22 @@ export interface HandoverContext {
   peers: ReadonlyMap<NodeId, NodeState>;
   lastSeenSend(peer: NodeId): Millis | undefined;
   longestRoundTrip(peer: NodeId): Millis | undefined;
+  /**
+   * The latest completed series of duplicate-address probes for the service's addresses
+   * (`arping -D`): when it started, and whether every probe went unanswered.
+   */
+  addressProbe?(service: ServiceName): { startedAt: Millis; unanswered: boolean } | undefined;
 }
 
 export interface Clearance {
   /** No start before this instant (monotonic); Infinity: until something changes. */
   until: Millis;
   reason: string;
+  /**
+   * The wait is for a vanished holder's address: duplicate-address probes that all go
+   * unanswered (started after its heartbeats died) end it early — its host is gone.
+   */
+  probeAddress?: true;
 }
 
 interface HolderRecord {
@@ -62,6 +79,9 @@ interface HolderRecord {
   state: 'holding' | 'released';
   /** When this node learned it (its own clock). */
   at: Millis;
+  /** While holding: how it served, and its own withdrawal bound (0: not said), from its heartbeats. */
+  method?: Method;
+  withdrawBound?: Millis;
 }
 
 export class HandoverTracker {
@@ -78,8 +98,9 @@ export class HandoverTracker {
       for (const [service, s] of state.services) {
         const known = this.holders.get(service);
         if (s.holding) {
-          if (known?.holder !== id || known.state !== 'holding') this.holders.set(service, { holder: id, state: 'holding', at: now });
-          else known.at = now;
+          const said = { ...(s.method ? { method: s.method } : {}), withdrawBound: state.withdrawBound };
+          if (known?.holder !== id || known.state !== 'holding') this.holders.set(service, { holder: id, state: 'holding', at: now, ...said });
+          else Object.assign(known, { at: now, ...said });
         } else if (s.released && known?.holder === id && known.state === 'holding') {
           this.holders.set(service, { holder: id, state: 'released', at: now });
         } else if (s.released && seenAnew && (!known || known.holder === this.self || known.state === 'released')) {
@@ -125,8 +146,16 @@ export class HandoverTracker {
     if (ctx.seen.has(known.holder)) return undefined; // decide() waits for a seen holder's release
     const lastSend = ctx.lastSeenSend(known.holder) ?? known.at;
     const roundTrip = ctx.longestRoundTrip(known.holder) ?? t.deadAfter;
-    const span = (t.deadAfter + t.interval + Math.min(roundTrip, t.deadAfter) + t.withdrawBound) * (1 + t.driftRate);
+    const withdrawBound = Math.max(t.withdrawBound, known.withdrawBound ?? 0);
+    const span = (t.deadAfter + t.interval + Math.min(roundTrip, t.deadAfter) + withdrawBound) * (1 + t.driftRate);
     const until = ms(lastSend + span);
-    return now < until ? { until, reason: `${known.holder} held it and is no longer seen: waiting until it must have withdrawn` } : undefined;
+    if (now >= until) return undefined;
+    if (known.method !== 'arp') return { until, reason: `${known.holder} held it and is no longer seen: waiting until it must have withdrawn` };
+    // Rule 4: it held the address by ARP. If its heartbeats are dead (from lastSend + deadAfter
+    // on) and every duplicate-address probe since then went unanswered, no host on the segment
+    // answers for the address: its host is gone, and the address with it.
+    const probe = ctx.addressProbe?.(service);
+    if (probe?.unanswered && probe.startedAt >= lastSend + t.deadAfter) return undefined;
+    return { until, reason: `${known.holder} held its address and is no longer seen: waiting until the address must have expired, or until duplicate-address probes go unanswered`, probeAddress: true };
   }
 }

@@ -4,7 +4,10 @@
  * The bounds are generous for real clusters and small enough that one bad peer cannot make a
  * node hold megabytes per heartbeat.
  */
+import { ms } from '../core/duration.js';
 import { clusterName, nodeId, serviceName, type NodeId, type ServiceName } from '../core/ids.js';
+import type { Method } from '../config/types.js';
+import type { HoldMethod } from './generated/quorate/v1/HoldMethod.js';
 import type { HeartbeatReply, HeartbeatReply__Output } from './generated/quorate/v1/HeartbeatReply.js';
 import type { HeartbeatRequest, HeartbeatRequest__Output } from './generated/quorate/v1/HeartbeatRequest.js';
 import type { NodeState as WireNodeState, NodeState__Output } from './generated/quorate/v1/NodeState.js';
@@ -22,6 +25,11 @@ export const MAX_DIGEST_BYTES = 64;
 export const MAX_REASON_CHARS = 1024;
 /** Sequence numbers are whole numbers that fit a double exactly (grpc-js decodes uint64 as number). */
 export const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER;
+/** Ten minutes: more than any real speaker timeout or address lifetime, and a peer cannot make others wait for days. */
+export const MAX_WITHDRAW_BOUND_MS = 600_000;
+
+const WIRE_METHOD: Record<Method, HoldMethod> = { bgp: 'HOLD_METHOD_BGP', arp: 'HOLD_METHOD_ARP' };
+const METHOD_FROM_WIRE: Partial<Record<string, Method>> = { HOLD_METHOD_BGP: 'bgp', HOLD_METHOD_ARP: 'arp' };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
@@ -66,7 +74,9 @@ export function encodeNodeState(s: NodeState): WireNodeState {
     quorum_reason: s.quorum.reason,
     services: [...s.services].map(([name, v]) => ({
       name, healthy: v.healthy, drained: v.drained, announceable: v.announceable, priority: v.priority, holding: v.holding, released: v.released,
+      method: v.holding && v.method ? WIRE_METHOD[v.method] : 'HOLD_METHOD_UNSPECIFIED',
     })),
+    withdraw_bound_ms: Math.min(MAX_WITHDRAW_BOUND_MS, Math.max(0, Math.ceil(s.withdrawBound))),
   };
 }
 
@@ -87,9 +97,11 @@ export function parseNodeState(m: NodeState__Output): Parsed<NodeState> {
     if (!NAME_RE.test(s.name ?? '')) return bad(`service ${quote(s.name)} is not a service name`);
     if (services.has(serviceName(s.name))) return bad(`service ${s.name} is listed twice`);
     if (!Number.isInteger(s.priority)) return bad(`service ${s.name}: priority ${String(s.priority)} is not a whole number`);
+    const holding = s.holding === true;
+    const method = holding ? METHOD_FROM_WIRE[s.method as string] : undefined;
     services.set(serviceName(s.name), {
       healthy: s.healthy === true, drained: s.drained === true, announceable: s.announceable === true,
-      priority: s.priority, holding: s.holding === true, released: s.released === true,
+      priority: s.priority, holding, released: s.released === true, ...(method ? { method } : {}),
     });
   }
   return {
@@ -101,6 +113,8 @@ export function parseNodeState(m: NodeState__Output): Parsed<NodeState> {
       seenPeers: new Set<NodeId>(seenList.map(nodeId)),
       quorum: { quorate: m.quorate === true, reason: (m.quorum_reason ?? '').slice(0, MAX_REASON_CHARS) },
       services,
+      // Larger than any sane bound: read as the largest allowed, which only makes others wait longer.
+      withdrawBound: ms(Math.min(MAX_WITHDRAW_BOUND_MS, Number.isFinite(m.withdraw_bound_ms) ? m.withdraw_bound_ms : 0)),
     },
   };
 }

@@ -2,7 +2,9 @@
  * What one node tells its peers about itself in every heartbeat (request and reply), in the
  * agent's own types. heartbeat-wire.ts turns it into the protocol message and back.
  */
+import type { Millis } from '../core/duration.js';
 import type { ClusterName, NodeId, ServiceName } from '../core/ids.js';
+import type { Method } from '../config/types.js';
 import type { PeerServiceView } from '../decide.js';
 import type { MembershipDigest } from './membership-digest.js';
 
@@ -10,6 +12,8 @@ import type { MembershipDigest } from './membership-digest.js';
 export interface ServiceState extends PeerServiceView {
   /** The node stopped serving the service and its withdrawal completed. */
   released: boolean;
+  /** While holding: by which method (undefined: not said, as from an older node). */
+  method?: Method;
 }
 
 export interface QuorumSummary {
@@ -26,6 +30,8 @@ export interface NodeState {
   seenPeers: ReadonlySet<NodeId>;
   quorum: QuorumSummary;
   services: ReadonlyMap<ServiceName, ServiceState>;
+  /** The longest it may go on serving once it must stop (0: not said; use this node's own). */
+  withdrawBound: Millis;
 }
 
 /**
@@ -35,4 +41,5 @@ export interface NodeState {
 export interface LocalNodeState {
   quorum: QuorumSummary;
   services: ReadonlyMap<ServiceName, ServiceState>;
+  withdrawBound: Millis;
 }

@@ -173,7 +173,7 @@ export class Membership {
     const local = this.opts.localState();
     return {
       cluster: this.opts.cluster.name, node: this.opts.node.id, digest: this.digest,
-      seenPeers: this.seen(now), quorum: local.quorum, services: local.services,
+      seenPeers: this.seen(now), quorum: local.quorum, services: local.services, withdrawBound: local.withdrawBound,
     };
   }
 

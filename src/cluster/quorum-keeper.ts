@@ -15,8 +15,8 @@ import { QuorumServerClient } from '../quorum-server/client.js';
 import { channelCredentials, warnInsecure } from '../tls/credentials.js';
 import { loadTls, ownBindingProblem, type TlsSetup } from '../tls/material.js';
 import * as grpc from '@grpc/grpc-js';
-import { HandoverTracker, type Clearance } from './handover.js';
-import { NODE_DRIFT_RATE, WITHDRAW_MARGIN } from './lease.js';
+import { HandoverTracker, type Clearance, type HandoverContext } from './handover.js';
+import { NODE_DRIFT_RATE } from './lease.js';
 import { digestBytes } from './membership-digest.js';
 import type { LocalNodeState, NodeState } from './membership-node-state.js';
 import { Membership } from './membership-runtime.js';
@@ -24,6 +24,7 @@ import { runQuorumChain, type ModuleVerdict, type QuorumVerdict } from './quorum
 import { ServerQuorumModule } from './server-module.js';
 import { partitionViewOf } from './server-module-view.js';
 import { votingVerdict } from './voting.js';
+import { ownWithdrawBound } from './withdraw-bound.js';
 
 /** After a holder's release: time for the routers (and OSPF behind them) to act on the withdrawal. */
 export const CONVERGENCE_ALLOWANCE = ms(500);
@@ -71,13 +72,11 @@ export class QuorumKeeper {
         onChange: () => opts.onChange(),
       });
     }
-    const stall = config.bgp?.gobgp.run?.stallTimeout ?? ms(0);
     this.handover = new HandoverTracker(node.id, {
       interval: cluster.heartbeat.interval,
       deadAfter: cluster.heartbeat.deadAfter,
-      // A holder that lost quorum withdraws within the lease margin; a stalled one's guard
-      // kills its speaker within the stall timeout.
-      withdrawBound: ms(Math.max(WITHDRAW_MARGIN, stall + 100)),
+      // Assumed of every peer; a peer that states a longer one in its heartbeats is waited for longer.
+      withdrawBound: ownWithdrawBound(config),
       convergenceAllowance: CONVERGENCE_ALLOWANCE,
       driftRate: NODE_DRIFT_RATE,
     });
@@ -148,15 +147,16 @@ export class QuorumKeeper {
   }
 
   /** For each exclusive service this node does not serve: why it may not start yet, if so. */
-  clearances(services: readonly ServiceName[], now: Millis = this.now()): Map<ServiceName, Clearance> {
+  clearances(services: readonly ServiceName[], now: Millis = this.now(), addressProbe?: HandoverContext['addressProbe']): Map<ServiceName, Clearance> {
     const out = new Map<ServiceName, Clearance>();
     const membership = this.membership;
     if (!membership) return out;
-    const ctx = {
+    const ctx: HandoverContext = {
       seen: membership.seen(now),
       peers: membership.peerStates(now),
-      lastSeenSend: (peer: Parameters<Membership['lastSeenSend']>[0]) => membership.lastSeenSend(peer),
-      longestRoundTrip: (peer: Parameters<Membership['longestRoundTrip']>[0]) => membership.longestRoundTrip(peer),
+      lastSeenSend: (peer) => membership.lastSeenSend(peer),
+      longestRoundTrip: (peer) => membership.longestRoundTrip(peer),
+      ...(addressProbe ? { addressProbe } : {}),
     };
     for (const service of services) {
       const clearance = this.handover.clearance(service, now, ctx);

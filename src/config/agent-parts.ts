@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import type { Finding } from './finding.js';
 import {
-  AGENT_DEFAULTS, AGENT_SECTIONS, REQUIRED_AGENT_SECTIONS, bgpSchema, clusterSchema, nodeSchema,
+  AGENT_DEFAULTS, AGENT_SECTIONS, REQUIRED_AGENT_SECTIONS, arpSchema, bgpSchema, clusterSchema, nodeSchema,
   serviceSchema, servicesListSchema, stateDirSchema, statusSchema, tlsSchema,
 } from './schema.js';
 import type { AgentConfig, BgpConfig, ServiceConfig } from './types.js';
@@ -23,6 +23,7 @@ export interface AgentParts {
   cluster?: z.output<typeof clusterSchema>;
   tls?: z.output<ReturnType<typeof tlsSchema>>;
   bgp?: BgpSection;
+  arp?: z.output<typeof arpSchema>;
   status?: z.output<typeof statusSchema>;
   stateDir?: string;
   /** Indexed like the YAML list: `undefined` where a service failed to parse. */
@@ -63,6 +64,7 @@ export function parseAgentParts(raw: unknown, baseDir: string): { parts: AgentPa
   parts.cluster = parse(clusterSchema, 'cluster', doc.cluster);
   parts.tls = parse(tlsSchema(baseDir), 'tls', doc.tls);
   parts.bgp = parse(bgpSchema(baseDir), 'bgp', doc.bgp);
+  parts.arp = parse(arpSchema, 'arp', doc.arp);
   parts.status = parse(statusSchema, 'status', doc.status);
   parts.stateDir = parse(stateDirSchema(baseDir), 'state-dir', doc['state-dir']);
 
@@ -92,6 +94,7 @@ export function assembleAgentConfig(parts: AgentParts, file: string): AgentConfi
     cluster,
     ...(parts.tls ? { tls: parts.tls } : {}),
     ...(parts.bgp ? { bgp: toBgpConfig(parts.bgp, stateDir) } : {}),
+    arp: parts.arp ?? arpSchema.parse({}),
     ...(parts.status ? { status: parts.status } : {}),
     stateDir,
     services: parts.services as ServiceConfig[],

@@ -10,7 +10,7 @@ import { ms } from '../core/duration.js';
 import { clusterName, nodeId, serviceName } from '../core/ids.js';
 import {
   community, host, hostPort, identifier, ipAddress, largeCommunity,
-  pathIn, port, positiveDuration, prefix, section, uint32,
+  duration, pathIn, port, positiveDuration, prefix, section, uint32,
 } from './fields.js';
 import type { CheckConfig, CheckSpec, QuorumModuleConfig } from './types.js';
 
@@ -40,6 +40,22 @@ export const AGENT_DEFAULTS = {
   checkFall: 3,
   checkHost: '127.0.0.1',
   httpStatus: 200,
+  // ARP (src/arp/). A held address lives at most this long without a renewal (the kernel
+  // removes it): short, so an agent that dies or stalls leaves it behind briefly; whole
+  // seconds, as the kernel counts.
+  arpLifetime: ms(2000),
+  // Gratuitous ARP (request and reply forms: some devices heed only one) three times, half
+  // a second apart, then again every 10 s while held (switches forget MACs; keepalived's
+  // garp_master_refresh, MetalLB's repeats do the same).
+  garpForms: ['request', 'reply'] as ('request' | 'reply')[],
+  garpCount: 3,
+  garpInterval: ms(200),
+  garpRefresh: ms(10_000),
+  // Duplicate-address probes before taking over from a holder whose heartbeats are dead: all
+  // unanswered means its host is gone, and the address may be taken at once.
+  takeoverProbeCount: 3,
+  // An answer on one segment takes well under a millisecond; the rest is arping's start.
+  takeoverProbeWait: ms(60),
 } as const;
 
 export const CHECK_KINDS = ['tcp', 'http', 'exec', 'grpc'] as const;
@@ -263,10 +279,33 @@ export const bgpSchema = (baseDir: string) => section({
 
 export const statusSchema = section({ listen: hostPort });
 
+/** Whole seconds, at least one: the kernel's address lifetimes are counted in seconds. */
+const wholeSeconds = positiveDuration.refine((d) => d >= 1000 && d % 1000 === 0, { message: 'must be a whole number of seconds, at least 1s (the kernel counts address lifetimes in seconds)' });
+
+/** The arp section: how addresses are held and announced (the services say which, via `arp.interface`). */
+export const arpSchema = section({
+  lifetime: wholeSeconds.default(AGENT_DEFAULTS.arpLifetime),
+  gratuitous: section({
+    forms: z.array(z.enum(['request', 'reply'])).min(1).default(AGENT_DEFAULTS.garpForms),
+    count: z.number().int().min(1).max(100).default(AGENT_DEFAULTS.garpCount),
+    interval: positiveDuration.default(AGENT_DEFAULTS.garpInterval),
+    // 0s: never refresh.
+    refresh: duration.default(AGENT_DEFAULTS.garpRefresh),
+  }).prefault({}),
+  'takeover-probes': section({
+    count: z.number().int().min(1).max(20).default(AGENT_DEFAULTS.takeoverProbeCount),
+    wait: positiveDuration.default(AGENT_DEFAULTS.takeoverProbeWait),
+  }).prefault({}),
+}).transform((a) => ({
+  lifetime: a.lifetime,
+  gratuitous: a.gratuitous,
+  takeoverProbes: a['takeover-probes'],
+}));
+
 export const stateDirSchema = (baseDir: string) => pathIn(baseDir);
 
 /** The top level: which sections exist and which are required. Each is parsed on its own. */
-export const AGENT_SECTIONS = ['node', 'cluster', 'tls', 'bgp', 'status', 'state-dir', 'services'] as const;
+export const AGENT_SECTIONS = ['node', 'cluster', 'tls', 'bgp', 'arp', 'status', 'state-dir', 'services'] as const;
 export const REQUIRED_AGENT_SECTIONS = ['node', 'cluster', 'services'] as const;
 
 export const servicesListSchema = z.array(z.unknown()).min(1, { message: 'at least one service is required' });

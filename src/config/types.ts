@@ -13,6 +13,8 @@ export interface AgentConfig {
   cluster: ClusterConfig;
   tls?: TlsConfig;
   bgp?: BgpConfig;
+  /** How addresses are held (for services via arp); defaults when the file has no arp section. */
+  arp: ArpSettings;
   status?: { listen: HostPort };
   /** Where the agent keeps its small records (the paths it originated). */
   stateDir: string;
@@ -20,6 +22,17 @@ export interface AgentConfig {
 }
 
 export interface HostPort { host: string; port: number }
+
+export type GratuitousForm = 'request' | 'reply';
+
+export interface ArpSettings {
+  /** The kernel lifetime of a held address (whole seconds), renewed while it may be held. */
+  lifetime: Millis;
+  /** Gratuitous ARP / unsolicited NA: `count` times `interval` apart on taking an address, then every `refresh` (0: never). */
+  gratuitous: { forms: GratuitousForm[]; count: number; interval: Millis; refresh: Millis };
+  /** Duplicate-address probes (each waiting `wait` for an answer) before an early takeover from a holder whose heartbeats are dead. */
+  takeoverProbes: { count: number; wait: Millis };
+}
 
 export interface ClusterConfig {
   name: ClusterName;

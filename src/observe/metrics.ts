@@ -26,6 +26,15 @@ export class AgentMetrics {
   readonly driftRepaired = new Counter({
     name: 'quorate_bgp_drift_repaired_total', help: 'Paths found different from the desired state at the speaker and repaired', registers: [this.registry],
   });
+  readonly addressesHeld = new Gauge({
+    name: 'quorate_arp_addresses_held', help: 'Service addresses this agent holds on its interfaces (ARP)', registers: [this.registry],
+  });
+  readonly arpRepaired = new Counter({
+    name: 'quorate_arp_drift_repaired_total', help: 'Addresses found different from the desired state on the interfaces and repaired', registers: [this.registry],
+  });
+  readonly arpErrors = new Counter({
+    name: 'quorate_arp_errors_total', help: 'Failed address operations (ip, arping, na6)', registers: [this.registry],
+  });
   readonly speakerRestarts = new Counter({
     name: 'quorate_speaker_restarts_total', help: 'Times the agent restarted its own gobgpd', registers: [this.registry],
   });

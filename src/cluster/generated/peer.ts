@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { HeartbeatReply as _quorate_v1_HeartbeatReply, HeartbeatReply__Output as _quorate_v1_HeartbeatReply__Output } from './quorate/v1/HeartbeatReply.js';
 import type { HeartbeatRequest as _quorate_v1_HeartbeatRequest, HeartbeatRequest__Output as _quorate_v1_HeartbeatRequest__Output } from './quorate/v1/HeartbeatRequest.js';
@@ -16,6 +16,7 @@ export interface ProtoGrpcType {
     v1: {
       HeartbeatReply: MessageTypeDefinition<_quorate_v1_HeartbeatReply, _quorate_v1_HeartbeatReply__Output>
       HeartbeatRequest: MessageTypeDefinition<_quorate_v1_HeartbeatRequest, _quorate_v1_HeartbeatRequest__Output>
+      HoldMethod: EnumTypeDefinition
       NodeState: MessageTypeDefinition<_quorate_v1_NodeState, _quorate_v1_NodeState__Output>
       Peer: SubtypeConstructor<typeof grpc.Client, _quorate_v1_PeerClient> & { service: _quorate_v1_PeerDefinition }
       ServiceState: MessageTypeDefinition<_quorate_v1_ServiceState, _quorate_v1_ServiceState__Output>

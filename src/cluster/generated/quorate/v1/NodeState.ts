@@ -10,6 +10,7 @@ export interface NodeState {
   'quorate'?: (boolean);
   'quorum_reason'?: (string);
   'services'?: (_quorate_v1_ServiceState)[];
+  'withdraw_bound_ms'?: (number);
 }
 
 export interface NodeState__Output {
@@ -20,4 +21,5 @@ export interface NodeState__Output {
   'quorate': (boolean);
   'quorum_reason': (string);
   'services': (_quorate_v1_ServiceState__Output)[];
+  'withdraw_bound_ms': (number);
 }

@@ -1,5 +1,6 @@
 // Original file: proto/quorate/v1/peer.proto
 
+import type { HoldMethod as _quorate_v1_HoldMethod, HoldMethod__Output as _quorate_v1_HoldMethod__Output } from '../../quorate/v1/HoldMethod.js';
 
 export interface ServiceState {
   'name'?: (string);
@@ -9,6 +10,7 @@ export interface ServiceState {
   'priority'?: (number);
   'holding'?: (boolean);
   'released'?: (boolean);
+  'method'?: (_quorate_v1_HoldMethod);
 }
 
 export interface ServiceState__Output {
@@ -19,4 +21,5 @@ export interface ServiceState__Output {
   'priority': (number);
   'holding': (boolean);
   'released': (boolean);
+  'method': (_quorate_v1_HoldMethod__Output);
 }
