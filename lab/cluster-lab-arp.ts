@@ -32,7 +32,8 @@ export const VIP_ARP_SETTINGS = { lifetime: '2s' };
 export function vipService(priority: number, opts: { via: ('bgp' | 'arp')[]; preempt?: boolean }): Record<string, unknown> {
   return {
     name: 'vip',
-    prefixes: [`${VIP_V4}/32`, `${VIP_V6}/128`],
+    // The lab's BGP sessions carry IPv4 only: with bgp in via, the IPv4 address alone.
+    prefixes: opts.via.includes('bgp') ? [`${VIP_V4}/32`] : [`${VIP_V4}/32`, `${VIP_V6}/128`],
     mode: 'exclusive',
     priority,
     preempt: opts.preempt ?? true,

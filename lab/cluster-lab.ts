@@ -80,6 +80,8 @@ export interface ClusterLabOptions {
   lease?: string;
   /** What `up()` (and `startAgent` without options) configures the agents with. */
   agents?: AgentConfigOptions;
+  /** The agents' `cluster.heartbeat` (duration strings). Default interval 100ms, dead-after 500ms. */
+  heartbeat?: { interval: string; deadAfter: string };
 }
 
 /** What may differ between the two sites' configs in a scenario. */
@@ -215,7 +217,7 @@ export class ClusterLab {
       cluster: {
         name: CLUSTER,
         listen: `${me.address}:${PEER_PORT}`,
-        heartbeat: { interval: '100ms', 'dead-after': '500ms' },
+        heartbeat: { interval: this.options.heartbeat?.interval ?? '100ms', 'dead-after': this.options.heartbeat?.deadAfter ?? '500ms' },
         peers: this.members.filter((s) => s !== site).map((s) => ({ id: SITE[s].node, address: `${SITE[s].address}:${PEER_PORT}`, votes: opts.votes?.peer ?? 1 })),
         quorum,
       },

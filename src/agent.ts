@@ -330,11 +330,15 @@ export class Agent {
       this.metrics.serviceHealthy.remove({ service: name });
       if (before.serve) this.log.info({ service: name, serve: false, reason: 'no longer configured', cause }, `withdrawing ${name}: no longer configured`);
     }
+    const released = decisions.filter((d) => !d.serve && this.decisions.get(d.service)?.serve);
     this.decisions = new Map(decisions.map((d) => [d.service, d]));
+    const applied: Promise<void>[] = [];
     if (this.reconciler && this.config.bgp && this.localAs !== undefined) {
-      void this.reconciler.setDesired(desiredBgpPaths(decisions, this.config.services, this.config.bgp, this.localAs));
+      applied.push(this.reconciler.setDesired(desiredBgpPaths(decisions, this.config.services, this.config.bgp, this.localAs)));
     }
-    void this.arp?.setDesired(this.desiredAddresses(decisions, quorum));
+    if (this.arp) applied.push(this.arp.setDesired(this.desiredAddresses(decisions, quorum)));
+    // A release is what a successor waits for: tell the peers as soon as it is done.
+    if (released.length > 0) void Promise.allSettled(applied).then(() => this.keeper.announce());
   }
 
   /** The addresses to hold: those of services served by ARP, never past the quorum's validity. */

@@ -64,6 +64,43 @@ describe('HandoverTracker', () => {
     expect(t.clearance(DB, ms(until), c)).toBeUndefined();
   });
 
+  it('a holder that stated a longer withdrawal bound in its heartbeats is waited for by its own bound', () => {
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, { ...state(B, { holding: true }), withdrawBound: ms(3000) }]]));
+    const until = 5000 + (1000 + 200 + 50 + 3000) * 1.02;
+    expect(t.clearance(DB, ms(until - 1), ctx([], [], ms(5000), ms(50)))).toMatchObject({ until });
+    expect(t.clearance(DB, ms(until), ctx([], [], ms(5000), ms(50)))).toBeUndefined();
+  });
+
+  it('a holder by ARP that released: no convergence allowance (its address is already gone)', () => {
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, state(B, { holding: true, method: 'arp' })]]));
+    t.observe(ms(3000), new Map([[B, state(B, { holding: false, released: true })]]));
+    expect(t.clearance(DB, ms(3000), ctx([state(B, { released: true })], [B]))).toBeUndefined();
+  });
+
+  it('a vanished holder by ARP: duplicate-address probes started after its heartbeats died, all unanswered, end the wait early', () => {
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, state(B, { holding: true, method: 'arp' })]]));
+    const base = ctx([], [], ms(5000), ms(50));
+    // Dead from 5000 + deadAfter = 6000 on.
+    expect(t.clearance(DB, ms(6300), base)).toMatchObject({ probeAddress: true });
+    const probed = (startedAt: number, unanswered: boolean): HandoverContext => ({ ...base, addressProbe: () => ({ startedAt: ms(startedAt), unanswered }) });
+    expect(t.clearance(DB, ms(6300), probed(6000, true))).toBeUndefined();
+    // Started before the heartbeats died, or answered: proves nothing; the full wait stands.
+    expect(t.clearance(DB, ms(6300), probed(5999, true))).toMatchObject({ probeAddress: true });
+    expect(t.clearance(DB, ms(6300), probed(6100, false))).toMatchObject({ probeAddress: true });
+  });
+
+  it('a vanished holder by BGP: no probe shortcut', () => {
+    const t = new HandoverTracker(A, timing);
+    t.observe(ms(1000), new Map([[B, state(B, { holding: true, method: 'bgp' })]]));
+    const c: HandoverContext = { ...ctx([], [], ms(5000), ms(50)), addressProbe: () => ({ startedAt: ms(6000), unanswered: true }) };
+    const r = t.clearance(DB, ms(6300), c);
+    expect(r).toBeDefined();
+    expect(r?.probeAddress).toBeUndefined();
+  });
+
   it('a seen holder that still holds: left to decide() (which waits for the release)', () => {
     const t = new HandoverTracker(A, timing);
     t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));

@@ -12,7 +12,8 @@
  *    over on that flag alone put db on two sites at BIRD (three-node lab, heal). Wait for its
  *    release.
  * 2b. The last holder said it released (its withdrawal completed): wait a convergence
- *    allowance, for the routers to act on the withdrawal. A peer seen anew that says it
+ *    allowance, for the routers to act on the withdrawal — unless it held by ARP: its address
+ *    is gone from its interface, and the successor's gratuitous ARP does the rest. A peer seen anew that says it
  *    released counts as having released just now: this node cannot know how recently it
  *    stopped (it may never have seen it hold — the three-node lab's heal, where the holder saw
  *    the new winner seconds before the winner saw it).
@@ -102,7 +103,8 @@ export class HandoverTracker {
           if (known?.holder !== id || known.state !== 'holding') this.holders.set(service, { holder: id, state: 'holding', at: now, ...said });
           else Object.assign(known, { at: now, ...said });
         } else if (s.released && known?.holder === id && known.state === 'holding') {
-          this.holders.set(service, { holder: id, state: 'released', at: now });
+          // The method it held by decides the allowance (an address is gone once released).
+          this.holders.set(service, { holder: id, state: 'released', at: now, ...(known.method ? { method: known.method } : {}) });
         } else if (s.released && seenAnew && (!known || known.holder === this.self || known.state === 'released')) {
           // Rule 2b: a release of unknown age. A record of another, unreleased holder stays:
           // its own rules are stricter.
@@ -140,6 +142,10 @@ export class HandoverTracker {
     if (!known || known.holder === this.self) return undefined;
     const t = this.timing;
     if (known.state === 'released') {
+      // An address is off the old holder's interface once it says released: nothing on the
+      // segment converges on it (the new holder's gratuitous ARP retrains the neighbours), so
+      // only a BGP release, or one of unknown method, waits for the routers.
+      if (known.method === 'arp') return undefined;
       const until = ms(known.at + t.convergenceAllowance);
       return now < until ? { until, reason: `${known.holder} released it; waiting ${t.convergenceAllowance} ms for the routers to converge` } : undefined;
     }

@@ -95,6 +95,14 @@ export class HeartbeatLoop {
     this.timer = setInterval(() => this.beat(), this.opts.interval);
   }
 
+  /**
+   * One heartbeat now, besides the regular ones: this node's state changed in a way a peer
+   * waits for (a release), and the peer should not wait up to one interval more to learn it.
+   */
+  beatNow(): void {
+    if (this.timer && !this.stopped) this.beat();
+  }
+
   /** Stops sending, aborts heartbeats in flight and waits for them; no outcome is reported after. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -168,6 +168,11 @@ export class Membership {
     return this.table.longestRoundTrip(peer);
   }
 
+  /** Tells every peer this node's state now, without waiting for the next interval. */
+  announce(): void {
+    for (const loop of this.loops) loop.beatNow();
+  }
+
   /** What this node tells its peers now. */
   nodeState(now: Millis = this.now()): NodeState {
     const local = this.opts.localState();

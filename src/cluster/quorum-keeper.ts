@@ -142,6 +142,11 @@ export class QuorumKeeper {
     return runQuorumChain(modules);
   }
 
+  /** Sends this node's state to its peers now (after a release, so a successor need not wait an interval). */
+  announce(): void {
+    this.membership?.announce();
+  }
+
   peerViews(now: Millis = this.now()): PeerView[] {
     return this.membership?.peerViews(now) ?? [];
   }
