@@ -25,7 +25,7 @@ export interface Row {
 }
 
 export interface BenchmarkResult {
-  name: 'failover' | 'bulk' | 'sigkill' | 'lease-table' | 'split' | 'quorum-e2e';
+  name: 'failover' | 'bulk' | 'sigkill' | 'lease-table' | 'split' | 'quorum-e2e' | 'arp';
   settings: Record<string, unknown>;
   rows: Row[];
   notes: string[];

@@ -6,11 +6,13 @@
  *   lease-table  the quorum server's lease table in-process: 10,000 clusters renewing every second
  *   split     link cut between the two sites → the losing side withdrew everything at BIRD
  *   quorum-e2e  1,000 clusters renewing every second over mutual TLS: answer time, CPU of generator and server
+ *   arp       ARP takeover on one segment (service, host, agent death): outage seen by a client, vs keepalived
  * Flags: --trials N (default 20), --only NAME[,NAME]. Prints a table; writes bench/results/<date>.json.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { labRequirements } from '../lab/requirements.js';
+import { arpFailoverBench } from './arp-failover.js';
 import { bulkBench } from './bulk.js';
 import type { BenchContext, Teardownable } from './context.js';
 import { failoverBench } from './failover.js';
@@ -23,7 +25,7 @@ import { writeResults } from './results-file.js';
 import { sigkillBench } from './sigkill.js';
 import { splitBench } from './split.js';
 
-const BENCHES = { failover: failoverBench, bulk: bulkBench, sigkill: sigkillBench, 'lease-table': leaseTableBench, split: splitBench, 'quorum-e2e': quorumE2eBench } as const;
+const BENCHES = { failover: failoverBench, bulk: bulkBench, sigkill: sigkillBench, 'lease-table': leaseTableBench, split: splitBench, 'quorum-e2e': quorumE2eBench, arp: arpFailoverBench } as const;
 type BenchName = keyof typeof BENCHES;
 
 function parseFlags(argv: string[]): { trials: number; only: BenchName[]; partial: boolean } {
