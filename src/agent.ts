@@ -320,9 +320,10 @@ export class Agent {
       this.metrics.serviceServing.set({ service: d.service }, d.serve ? 1 : 0);
       if (d.serve && !before?.serve) this.keeper.holds(d.service);
       if (before && before.serve === d.serve && before.reason === d.reason) continue;
-      if (before || d.serve) {
-        this.log.info({ service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt }, d.serve ? `announcing ${d.service}` : `withdrawing ${d.service}: ${d.reason}`);
-      }
+      const fields = { service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt };
+      if (d.serve) this.log.info(fields, `announcing ${d.service}`);
+      else if (before?.serve) this.log.info(fields, `withdrawing ${d.service}: ${d.reason}`);
+      else this.log.info(fields, `not serving ${d.service}: ${d.reason}`);
     }
     for (const [name, before] of this.decisions) {
       if (decisions.some((d) => d.service === name)) continue;

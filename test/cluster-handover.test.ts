@@ -10,7 +10,7 @@ import { ms, type Millis } from '../src/core/duration.js';
 import { clusterName, nodeId, serviceName, type NodeId } from '../src/core/ids.js';
 
 const DB = serviceName('db');
-const timing: HandoverTiming = { interval: ms(200), deadAfter: ms(1000), withdrawBound: ms(1000), convergenceAllowance: ms(500), driftRate: 0.02 };
+const timing: HandoverTiming = { interval: ms(200), deadAfter: ms(1000), withdrawBound: ms(1000), convergenceAllowance: ms(500), addressAllowance: ms(30), driftRate: 0.02 };
 const A = nodeId('a');
 const B = nodeId('b');
 const C = nodeId('c');
@@ -72,11 +72,12 @@ describe('HandoverTracker', () => {
     expect(t.clearance(DB, ms(until), ctx([], [], ms(5000), ms(50)))).toBeUndefined();
   });
 
-  it('a holder by ARP that released: no convergence allowance (its address is already gone)', () => {
+  it('a holder by ARP that released: only the short address allowance, not the routers\' (its address is already gone)', () => {
     const t = new HandoverTracker(A, timing);
     t.observe(ms(1000), new Map([[B, state(B, { holding: true, method: 'arp' })]]));
     t.observe(ms(3000), new Map([[B, state(B, { holding: false, released: true })]]));
-    expect(t.clearance(DB, ms(3000), ctx([state(B, { released: true })], [B]))).toBeUndefined();
+    expect(t.clearance(DB, ms(3029), ctx([state(B, { released: true })], [B]))).toMatchObject({ until: 3030 });
+    expect(t.clearance(DB, ms(3030), ctx([state(B, { released: true })], [B]))).toBeUndefined();
   });
 
   it('a vanished holder by ARP: duplicate-address probes started after its heartbeats died, all unanswered, end the wait early', () => {

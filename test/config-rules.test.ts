@@ -274,6 +274,28 @@ describe('rules across sections', () => {
     expect(check(config('4s')).printed.join('\n')).not.toMatch(/too short/);
   });
 
+  it('arp with a quorum lease too short to hold an address between renewals is a warning at the lease; arp settings are checked', () => {
+    const config = (lease: string, arp = '') => `
+      node: { id: a-1 }
+      cluster:
+        name: c
+        listen: 192.0.2.1:7480
+        peers: [{ id: b-1, address: 192.0.2.3:7480 }]
+        quorum: [{ voting: {} }, { server: { address: 203.0.113.250:7481, lease: ${lease} } }]
+      tls: { insecure: true }${arp}
+      services:
+        - { name: vip, prefixes: [192.0.2.100/32], mode: exclusive, via: [arp], arp: { interface: eth0 }, checks: [{ tcp: { port: 80 } }] }
+    `;
+    const short = check(config('2s'));
+    expect(short.printed).toContain(`${short.file}:6:76: warning: a lease of 2s is too short for services via arp: at each renewal only 793ms of it is left, and an address is held for whole seconds and never past the lease, so it would be dropped between renewals; ask for at least 3s`);
+    expect(check(config('3s')).printed.join('\n')).not.toMatch(/too short/);
+    const bad = check(config('3s', `
+      arp: { lifetime: 1500ms, gratuitous: { count: 0, forms: [both] } }`));
+    expect(bad.printed).toContain(`${bad.file}:8:18: must be a whole number of seconds, at least 1s (the kernel counts address lifetimes in seconds)`);
+    expect(bad.printed).toContain(`${bad.file}:8:47: must be at least 1`);
+    expect(bad.printed).toContain(`${bad.file}:8:58: expected "request" or "reply", got text "both"`);
+  });
+
   it('arp: not with anycast, needs arp.interface, moves single addresses', () => {
     const { file, printed } = check(`
       node: { id: a-1 }

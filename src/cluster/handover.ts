@@ -12,8 +12,9 @@
  *    over on that flag alone put db on two sites at BIRD (three-node lab, heal). Wait for its
  *    release.
  * 2b. The last holder said it released (its withdrawal completed): wait a convergence
- *    allowance, for the routers to act on the withdrawal — unless it held by ARP: its address
- *    is gone from its interface, and the successor's gratuitous ARP does the rest. A peer seen anew that says it
+ *    allowance, for the routers to act on the withdrawal — or, if it held by ARP (its address
+ *    is gone from its interface; the successor's gratuitous ARP does the rest), a short one
+ *    for the answers its service was still sending. A peer seen anew that says it
  *    released counts as having released just now: this node cannot know how recently it
  *    stopped (it may never have seen it hold — the three-node lab's heal, where the holder saw
  *    the new winner seconds before the winner saw it).
@@ -47,6 +48,8 @@ export interface HandoverTiming {
   withdrawBound: Millis;
   /** After a holder's release: the time routers get to act on the withdrawal. */
   convergenceAllowance: Millis;
+  /** After a release by ARP (the address already removed): the old holder's last answers. */
+  addressAllowance: Millis;
   /** Clock-rate drift bound between two nodes (e.g. 0.02). */
   driftRate: number;
 }
@@ -142,12 +145,13 @@ export class HandoverTracker {
     if (!known || known.holder === this.self) return undefined;
     const t = this.timing;
     if (known.state === 'released') {
-      // An address is off the old holder's interface once it says released: nothing on the
-      // segment converges on it (the new holder's gratuitous ARP retrains the neighbours), so
-      // only a BGP release, or one of unknown method, waits for the routers.
-      if (known.method === 'arp') return undefined;
-      const until = ms(known.at + t.convergenceAllowance);
-      return now < until ? { until, reason: `${known.holder} released it; waiting ${t.convergenceAllowance} ms for the routers to converge` } : undefined;
+      // An address is off the old holder's interface once it says released: no router has to
+      // converge (the new holder's gratuitous ARP retrains the neighbours), so a release by ARP
+      // waits only for answers the old holder's service was still sending (it may reply from
+      // the address a moment after it left). BGP, or an unknown method, waits for the routers.
+      const allowance = known.method === 'arp' ? t.addressAllowance : t.convergenceAllowance;
+      const until = ms(known.at + allowance);
+      return now < until ? { until, reason: `${known.holder} released it; waiting ${allowance} ms ${known.method === 'arp' ? 'for its last answers' : 'for the routers to converge'}` } : undefined;
     }
     if (ctx.seen.has(known.holder)) return undefined; // decide() waits for a seen holder's release
     const lastSend = ctx.lastSeenSend(known.holder) ?? known.at;

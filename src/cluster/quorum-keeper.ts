@@ -28,6 +28,12 @@ import { ownWithdrawBound } from './withdraw-bound.js';
 
 /** After a holder's release: time for the routers (and OSPF behind them) to act on the withdrawal. */
 export const CONVERGENCE_ALLOWANCE = ms(500);
+/**
+ * After a release by ARP: the old holder's service may still answer a request it took in just
+ * before its address left (a socket bound to the address sends on); clients must never get
+ * answers from two nodes close together.
+ */
+export const ADDRESS_ALLOWANCE = ms(30);
 
 export interface QuorumKeeperOptions {
   config: AgentConfig;
@@ -78,6 +84,7 @@ export class QuorumKeeper {
       // Assumed of every peer; a peer that states a longer one in its heartbeats is waited for longer.
       withdrawBound: ownWithdrawBound(config),
       convergenceAllowance: CONVERGENCE_ALLOWANCE,
+      addressAllowance: ADDRESS_ALLOWANCE,
       driftRate: NODE_DRIFT_RATE,
     });
   }

@@ -4,7 +4,7 @@
  * Paths name the value the operator should change; when that value is absent (a default
  * applies) the loader points at the closest enclosing item instead.
  */
-import { shortestUsefulLease } from '../cluster/lease.js';
+import { nodeLeaseEnd, renewalDue, shortestUsefulLease } from '../cluster/lease.js';
 import type { Finding, PathSegment } from './finding.js';
 import { error, warning } from './finding.js';
 import type { AgentParts } from './agent-parts.js';
@@ -76,8 +76,25 @@ function bgpServiceRules(parts: AgentParts): Finding[] {
   return out;
 }
 
+/**
+ * The kernel holds an address for whole seconds, and never past the quorum lease (S4): a lease
+ * whose validity left at a renewal is under a second (plus room for the renewal's own round
+ * trip) drops the address between renewals.
+ */
+const ARP_LEASE_ROOM = ms(1000 + 100 + 200);
+
 function arpRules(parts: AgentParts): Finding[] {
   const out: Finding[] = [];
+  const anyArp = parsedServices(parts).some(([s]) => s.via.includes('arp'));
+  parts.cluster?.quorum.forEach((q, k) => {
+    if (!anyArp || q.kind !== 'server') return;
+    const end = nodeLeaseEnd(ms(0), q.lease);
+    const left = end - renewalDue(ms(0), q.lease, end);
+    if (left < ARP_LEASE_ROOM) {
+      out.push(warning(['cluster', 'quorum', k, 'server', 'lease'],
+        `a lease of ${formatDuration(q.lease)} is too short for services via arp: at each renewal only ${formatDuration(ms(Math.max(0, Math.floor(left))))} of it is left, and an address is held for whole seconds and never past the lease, so it would be dropped between renewals; ask for at least 3s`));
+    }
+  });
   for (const [service, i] of parsedServices(parts)) {
     if (!service.via.includes('arp')) {
       if (service.arp) out.push({ ...warning(['services', i, 'arp'], `arp is set but via has no arp: it is not used`), at: 'key' });
