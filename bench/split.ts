@@ -8,7 +8,7 @@
  * Between trials the link heals and the cluster settles: web from both sites, db back at NY.
  */
 import { ms, type Millis } from '../src/core/duration.js';
-import { ClusterLab, DB, SITE, SITES, WEB, otherSite, type Site } from '../lab/cluster-lab.js';
+import { ClusterLab, DB, SITES, WEB, otherSite, type Site } from '../lab/cluster-lab.js';
 import type { Sample } from '../lab/cluster-lab-sampler.js';
 import { sleep } from './clock.js';
 import type { BenchContext } from './context.js';
@@ -52,13 +52,11 @@ export async function splitBench(ctx: BenchContext): Promise<BenchmarkResult> {
           await settled(lab);
           await sleep(SETTLE_BETWEEN);
           const from = sampler.mark();
-          const serverFrom = lab.server!.logs.length;
           // Date.now(): the sampler's clock. Taken right before nft runs (the fault itself takes a few ms of exec).
           const cutAt = Date.now();
           await lab.linkFault('cut');
-          const grant = await lab.server!.waitForLog(/^lease of payments granted to partition/, STEP_TIMEOUT, serverFrom);
-          const winner = SITES.find((s) => (grant.partition as string[]).includes(SITE[s].node));
-          if (!winner) throw new Error(`bench split: the grant names no site: ${JSON.stringify(grant.partition)}`);
+          // The winner by what BIRD holds: a renewed lease logs no grant (cluster-lab.ts).
+          const winner = await lab.waitForLoneAnnouncer(WEB, ms(1500), STEP_TIMEOUT);
           const loser = otherSite(winner);
           await sampler.waitFor(WEB, [winner], from, STEP_TIMEOUT);
           await sampler.waitFor(DB, [winner], from, STEP_TIMEOUT);

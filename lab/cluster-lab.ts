@@ -348,6 +348,23 @@ export class ClusterLab {
     }, { timeout, what: `${prefix} announced by exactly [${sites.join(',')}] at BIRD` });
   }
 
+  /**
+   * The one site that announces `prefix` alone at BIRD and keeps doing so for `steady`: a
+   * split's winner, found by what the routers hold rather than by a log line (after a quick
+   * heal the holder's lease is renewed, and no "granted" line is logged).
+   */
+  async waitForLoneAnnouncer(prefix: string, steady: Millis = ms(1500), timeout: Millis = ms(20_000)): Promise<Site> {
+    let lone: { site: Site; since: number } | undefined;
+    for (const deadline = Date.now() + timeout; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      const sites = [...(await this.announcers(prefix))];
+      const site = sites.length === 1 ? sites[0]! : undefined;
+      if (!site) lone = undefined;
+      else if (lone?.site !== site) lone = { site, since: Date.now() };
+      else if (Date.now() - lone.since >= steady) return site;
+    }
+    throw new Error(`no single site kept announcing ${prefix} for ${steady} ms within ${timeout} ms`);
+  }
+
   async waitSessions(sites: readonly Site[] = this.members, timeout: Millis = ms(30_000)): Promise<void> {
     for (const site of sites) await this.bird.control.waitEstablished(SITE[site].protocol, timeout);
   }

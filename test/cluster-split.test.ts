@@ -48,7 +48,7 @@ describe.skipIf(!requirements.ok)('a split between the two sites, seen from BIRD
     // The winner is the side left announcing web alone. Its lease is either a new grant or,
     // when the split follows a heal by less than a lease (the holder's release lost or not yet
     // sent), the renewal of the lease it still holds: then the server logs no new grant.
-    const winner = await waitForLoneAnnouncer(WEB);
+    const winner = await lab.waitForLoneAnnouncer(WEB);
     const loser = otherSite(winner);
     for (const grant of lab.server!.logs.slice(serverFrom).filter((l) => /^lease of payments granted to partition/.test(l.msg))) {
       expect(grant.partition).toEqual([SITE[winner].node]);
@@ -84,18 +84,6 @@ describe.skipIf(!requirements.ok)('a split between the two sites, seen from BIRD
    * the fault the winner may withdraw a moment before the loser notices the cut: a lone
    * announcer is the winner only once it stays so for longer than that.)
    */
-  async function waitForLoneAnnouncer(prefix: typeof WEB): Promise<Site> {
-    let lone: { site: Site; since: number } | undefined;
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(20)) {
-      const sites = [...(await lab.announcers(prefix))];
-      const site = sites.length === 1 ? sites[0]! : undefined;
-      if (!site) lone = undefined;
-      else if (lone?.site !== site) lone = { site, since: Date.now() };
-      else if (Date.now() - lone.since >= 1500) return site;
-    }
-    throw new Error(`no single site kept announcing ${prefix} for 1.5 s within 20 s`);
-  }
-
   async function heal(): Promise<void> {
     const from = sampler.mark();
     const healedAt = Date.now();
