@@ -1,5 +1,5 @@
 /**
- * Which server namespaces hold the service address, as the kernels say it, over time: one
+ * Which server namespaces hold the service addresses, as the kernels say it, over time: one
  * `ip -o monitor address dev eth0` per site (a netlink event per add, renewal, removal and
  * lifetime expiry; nothing in between), stamped on arrival with the lab clock. The client's
  * view (lab/arp-prober.ts) says who answered; this says who *held* — the two differ when a
@@ -56,46 +56,60 @@ export function overlapWithin<S extends string>(
 }
 
 export class AddressWatch<S extends string> {
-  private readonly changes: HoldingChange<S>[] = [];
-  private readonly initial = new Map<S, boolean>();
+  /** Per watched address: its changes, and who held it when the watch started. */
+  private readonly changes = new Map<string, HoldingChange<S>[]>();
+  private readonly initial = new Map<string, Map<S, boolean>>();
 
-  private constructor(readonly address: string) {}
+  private constructor(readonly addresses: readonly string[]) {
+    for (const a of addresses) {
+      this.changes.set(a, []);
+      this.initial.set(a, new Map());
+    }
+  }
 
-  /** One monitor per site, then a snapshot of who holds the address now. Monitors stop at lab teardown. */
-  static async start<S extends string>(lab: Lab, sites: ReadonlyMap<S, Namespace>, address: string): Promise<AddressWatch<S>> {
-    const watch = new AddressWatch<S>(address);
+  /** One monitor per site, then a snapshot of who holds each address now. Monitors stop at lab teardown. */
+  static async start<S extends string>(lab: Lab, sites: ReadonlyMap<S, Namespace>, addresses: readonly string[]): Promise<AddressWatch<S>> {
+    const watch = new AddressWatch<S>(addresses);
     for (const [site, ns] of sites) {
       const proc = await lab.spawn(ns, `address-watch-${site}`, 'ip', ['-o', 'monitor', 'address', 'dev', 'eth0']);
       createInterface({ input: proc.child.stdout! }).on('line', (line) => {
         const event = parseAddressEvent(line);
-        if (event?.address === address) watch.changes.push({ at: epochNow(), site, held: !event.deleted });
+        if (event) watch.changes.get(event.address)?.push({ at: epochNow(), site, held: !event.deleted });
       });
     }
     // The monitors may need a moment to subscribe; the snapshot after it is the start state.
     await new Promise((r) => setTimeout(r, 100));
-    for (const [site, ns] of sites) watch.initial.set(site, await hasAddress(ns, address));
+    for (const address of addresses) {
+      for (const [site, ns] of sites) watch.initial.get(address)!.set(site, await hasAddress(ns, address));
+    }
     return watch;
   }
 
-  /** Who holds the address now (by the latest event of each site, or the start snapshot). */
-  holders(): S[] {
-    const now = this.stateAt(epochNow());
+  /** Who holds `address` now (by the latest event of each site, or the start snapshot). */
+  holders(address: string = this.addresses[0]!): S[] {
+    const now = this.stateAt(address, epochNow());
     return [...now].filter(([, held]) => held).map(([site]) => site);
   }
 
-  /** Time within [from, to] during which two or more sites held the address. */
-  overlap(from: EpochMillis, to: EpochMillis): Millis {
-    return overlapWithin(this.stateAt(from), this.changes.filter((c) => c.at >= from), from, to);
+  /** Time within [from, to] during which two or more sites held `address`. */
+  overlap(address: string, from: EpochMillis, to: EpochMillis): Millis {
+    return overlapWithin(this.stateAt(address, from), this.list(address).filter((c) => c.at >= from), from, to);
   }
 
-  /** The first change at or after `since` that matches. */
-  firstChange(since: EpochMillis, site: S, held: boolean): HoldingChange<S> | undefined {
-    return this.changes.find((c) => c.at >= since && c.site === site && c.held === held);
+  /** The first change of `address` at or after `since` that matches. */
+  firstChange(address: string, since: EpochMillis, site: S, held: boolean): HoldingChange<S> | undefined {
+    return this.list(address).find((c) => c.at >= since && c.site === site && c.held === held);
   }
 
-  private stateAt(at: EpochMillis): Map<S, boolean> {
-    const state = new Map(this.initial);
-    for (const c of this.changes) if (c.at < at) state.set(c.site, c.held);
+  private list(address: string): HoldingChange<S>[] {
+    const list = this.changes.get(address);
+    if (!list) throw new Error(`address watch: ${address} is not watched`);
+    return list;
+  }
+
+  private stateAt(address: string, at: EpochMillis): Map<S, boolean> {
+    const state = new Map(this.initial.get(address));
+    for (const c of this.list(address)) if (c.at < at) state.set(c.site, c.held);
     return state;
   }
 }

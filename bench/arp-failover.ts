@@ -15,8 +15,9 @@
  * holders.
  */
 import { ms, type Millis } from '../src/core/duration.js';
-import { addArpSide, VIP_V4, type ArpSide } from '../lab/cluster-lab-arp.js';
+import { addArpSide, VIP_V4, VIP_V6, type ArpSide } from '../lab/cluster-lab-arp.js';
 import { ClusterLab, type Site } from '../lab/cluster-lab.js';
+import { run } from '../lab/netns.js';
 import { labRequirements } from '../lab/requirements.js';
 import { waitUntil } from '../lab/wait.js';
 import { AddressWatch } from './arp-address-watch.js';
@@ -38,6 +39,7 @@ export async function arpFailoverBench(ctx: BenchContext): Promise<BenchmarkResu
   const requirements = labRequirements({ programs: { keepalived: 'keepalived', tcpdump: 'tcpdump', arping: 'iputils-arping', na6: 'ipv6toolkit' } });
   if (!requirements.ok) throw new Error(`bench arp: cannot run: ${requirements.reason}`);
   const n = ctx.trials;
+  const source = await sourceRevision();
   let arp: ArpSide | undefined;
   const { quorate, keepalived } = await ctx.withLab(
     async () => (await ClusterLab.up({
@@ -50,10 +52,10 @@ export async function arpFailoverBench(ctx: BenchContext): Promise<BenchmarkResu
       await lab.sampler?.stop();
       lab.sampler = undefined;
       const sites = new Map(lab.members.map((s): [Site, typeof lab.sites.ch.ns] => [s, lab.sites[s].ns]));
-      const b: ArpBenchLab = { lab, arp: arp!, watch: await AddressWatch.start(lab.lab, sites, VIP_V4) };
+      const b: ArpBenchLab = { lab, arp: arp!, watch: await AddressWatch.start(lab.lab, sites, [VIP_V4, VIP_V6]) };
       const quorate = await runQuorateArp(b, ctx, { service: n, host: n, agent: n });
       for (const site of lab.members) await lab.stopAgent(site);
-      await waitUntil(() => b.watch.holders().length === 0, { timeout: ms(10_000), what: 'stopped agents to release the address' });
+      await waitUntil(() => b.watch.holders(VIP_V4).length === 0 && b.watch.holders(VIP_V6).length === 0, { timeout: ms(10_000), what: 'stopped agents to release the address' });
       const keepalived = await runKeepalivedArp(b, ctx, { service: n, host: n, 'agent-kill': n, 'agent-crash': n });
       return { quorate, keepalived };
     },
@@ -71,13 +73,14 @@ export async function arpFailoverBench(ctx: BenchContext): Promise<BenchmarkResu
     row('b. host death (link down + SIGKILL all): outage', 'keepalived', outage(k.host)),
     row('c. agent death (SIGKILL, host alive): outage', 'quorate', outage(q.agent), [{ stat: 'median', below: TARGET.agent }, { stat: 'p99', below: TARGET.agent }]),
     row('c. agent death: longest silence', 'quorate', q.agent.map((t) => t.silence), [], 'CH answers until its address expires'),
-    row('c. agent death: two holders (kernels)', 'quorate', q.agent.map((t) => t.twoHolders), [{ stat: 'max', below: 1 }]),
+    row('c. agent death: two holders (kernels, IPv4)', 'quorate', q.agent.map((t) => t.twoHolders), [{ stat: 'max', below: 1 }]),
+    row('c. agent death: two holders (kernels, IPv6)', 'quorate', q.agent.map((t) => t.twoHoldersV6), [{ stat: 'max', below: 1 }]),
     row('c. agent death: CH copy expired → NY added it', 'quorate', q.agent.map((t) => ms((t.newAddressAfter ?? NaN) - (t.oldAddressGoneAfter ?? NaN)))),
     row('c. keepalived SIGKILL (child releases): outage', 'keepalived', outage(k['agent-kill'])),
-    row('c. keepalived SIGKILL: two holders (kernels)', 'keepalived', k['agent-kill'].map((t) => t.twoHolders)),
+    row('c. keepalived SIGKILL: two holders (kernels, IPv4)', 'keepalived', k['agent-kill'].map((t) => t.twoHolders)),
     row('c. keepalived crash (child too): outage', 'keepalived', outage(k['agent-crash'])),
     row('c. keepalived crash: longest silence', 'keepalived', k['agent-crash'].map((t) => t.silence)),
-    row('c. keepalived crash: two holders (kernels)', 'keepalived', k['agent-crash'].map((t) => t.twoHolders), [], `observed until ${500} ms after the takeover: open-ended`),
+    row('c. keepalived crash: two holders (kernels, IPv4)', 'keepalived', k['agent-crash'].map((t) => t.twoHolders), [], 'observed until 500 ms after the takeover: open-ended'),
   ];
 
   const all: [string, readonly TakeoverRecord[]][] = [
@@ -91,16 +94,22 @@ export async function arpFailoverBench(ctx: BenchContext): Promise<BenchmarkResu
     silence: summarize(r.map((t) => t.silence)),
     oldAddressGoneAfter: summarize(pick(r, (t) => t.oldAddressGoneAfter)),
     newAddressAfter: summarize(pick(r, (t) => t.newAddressAfter)),
+    oldAddressGoneAfterV6: summarize(pick(r, (t) => t.oldAddressGoneAfterV6)),
+    newAddressAfterV6: summarize(pick(r, (t) => t.newAddressAfterV6)),
     trialsWithTwoHolders: count(r, (t) => t.twoHolders > 0),
+    trialsWithTwoHoldersV6: count(r, (t) => t.twoHoldersV6 > 0),
+    twoHoldersV6: summarize(r.map((t) => t.twoHoldersV6)),
+    twoNodeAnswerWindows: r.flatMap((t, i) => t.twoAnswerDetail.map((d) => `trial ${i + 1}: ${d}`)),
     trialsWithTwoNodeAnswerWindows: count(r, (t) => t.twoAnswerWindows > 0),
     trialsWithTwoMacGarpWindows: count(r, (t) => t.twoGarpWindows > 0),
   }]));
   const notNy = all.filter(([, r]) => r.some((t) => t.newHolder !== S.nodes.ny)).map(([name]) => name);
-  const neverTwo = q.agent.every((t) => t.twoHolders === 0 && t.twoAnswerWindows === 0 && t.twoGarpWindows === 0);
+  const neverTwo = q.agent.every((t) => t.twoHolders === 0 && t.twoHoldersV6 === 0 && t.twoAnswerWindows === 0 && t.twoGarpWindows === 0);
   return {
     name: 'arp',
     settings: {
       trials: n,
+      source,
       lab: 'cluster lab, three sites (NY 192.0.2.1, NJ .2, CH .3) + client .200 on one bridge; service address 192.0.2.100/32 and 2001:db8:2::100/128; whoami (UDP 7000, health TCP 127.0.0.1:7100) at every site',
       prober: 'UDP to both addresses every 10 ms from the client; outage = last answer before the fault → first answer from the new holder (IPv4)',
       quorate: `ARP-only agents (no speaker), mutual TLS, votingOnly (no quorum server in the chain); tcp check interval ${S.checkInterval} ms, timeout ${S.checkTimeout} ms, rise ${S.rise}, fall ${S.fall}; heartbeat ${S.heartbeatInterval} ms, dead-after ${S.deadAfter} ms; address lifetime ${S.lifetime} ms; takeover probes and garp at their defaults (3 × arping -D 60 ms; garp 3 rounds 200 ms apart); priorities CH 300, NY 200, NJ 100, preempt`,
@@ -111,11 +120,21 @@ export async function arpFailoverBench(ctx: BenchContext): Promise<BenchmarkResu
     rows,
     notes: [
       `Targets: a median < ${TARGET.service} ms; b ≤ dead-after ${S.deadAfter} + interval ${S.heartbeatInterval} + 300 = ${TARGET.host} ms; c ≤ dead-after ${S.deadAfter} + lifetime ${S.lifetime} + 300 = ${TARGET.agent} ms, never two holders.`,
-      `quorate agent death: never two holders (kernels, client answers within 20 ms, GARPs within 20 ms) in every trial: ${neverTwo ? 'yes' : 'NO'}.`,
+      `quorate agent death: never two holders (kernels IPv4 and IPv6, client answers within 20 ms, GARPs within 20 ms) in every trial: ${neverTwo ? 'yes' : 'NO'}` +
+        ` (kernels IPv4 ${count(q.agent, (t) => t.twoHolders > 0)}, IPv6 ${count(q.agent, (t) => t.twoHoldersV6 > 0)}, answers ${count(q.agent, (t) => t.twoAnswerWindows > 0)}, GARPs ${count(q.agent, (t) => t.twoGarpWindows > 0)} of ${q.agent.length} trials).`,
+      'Host death: the old holder\'s kernel keeps its copy while its link is down (nobody can reach it), so its "two holders" by the kernels is not a split brain and is not reported as one.',
       `keepalived crash: two holders in ${perCase['keepalived agent-crash']!.trialsWithTwoHolders}/${k['agent-crash'].length} trials (CH keeps its copy until removed by hand; the bench removes it).`,
       ...(notNy.length ? [`A node other than NY took over in: ${notNy.join(', ')}.`] : []),
       'Both tools run on the same namespaces, one after the other (quorate agents stopped before keepalived starts), with the same prober and watchers.',
     ],
     facts: { perCase, quorateTakeoverLogs: quorate.takeoverLogs },
   };
+}
+
+/** The commit the agents were built from, and whether src/ had changes on top (the figures move with the product). */
+async function sourceRevision(): Promise<string> {
+  const head = await run('git', ['rev-parse', '--short', 'HEAD'], { allowFailure: true });
+  const dirty = await run('git', ['status', '--porcelain', '--', 'src'], { allowFailure: true });
+  if (head.code !== 0) return 'unknown (no git)';
+  return `${head.stdout.trim()}${dirty.stdout.trim() ? ' + uncommitted changes in src/' : ''}`;
 }

@@ -43,7 +43,8 @@ export async function runQuorateArp(b: ArpBenchLab, ctx: BenchContext, trials: R
     out.trials[kind].push(record);
     if (!out.takeoverLogs[kind]) out.takeoverLogs[kind] = collapseRepeats(lab.agent('ny').logs.slice(nyLogFrom).map((l) => ({
       at: `+${(Date.parse(l.time) - faultAt).toFixed(0)} ms`,
-      text: `${l.msg}${l.tookMs !== undefined ? ` [took ${String(l.tookMs)} ms]` : ''}`,
+      msg: l.msg,
+      took: l.tookMs !== undefined ? ` [took ${String(l.tookMs)} ms]` : '',
     })));
     ctx.progress(`arp quorate ${kind} ${out.trials[kind].length}/${trials[kind]}: ${describeTrial(record)}`);
     await restore();
@@ -80,14 +81,14 @@ export const QUORATE_ARP_SETTINGS = {
   nodes: { ch: SITE.ch.node, ny: SITE.ny.node, nj: SITE.nj.node },
 } as const;
 
-/** Log lines as `+T ms text`, a run of the same text written once with its count and span. */
-function collapseRepeats(lines: readonly { at: string; text: string }[]): string[] {
+/** Log lines as `+T ms msg`, a run of the same msg written once with its count and span (a probe series every ~20 ms otherwise fills pages). */
+function collapseRepeats(lines: readonly { at: string; msg: string; took: string }[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < lines.length;) {
     let j = i;
-    while (j + 1 < lines.length && lines[j + 1]!.text === lines[i]!.text) j++;
+    while (j + 1 < lines.length && lines[j + 1]!.msg === lines[i]!.msg) j++;
     const line = lines[i]!;
-    out.push(j === i ? `${line.at} ${line.text}` : `${line.at} … ${lines[j]!.at} ${line.text} (×${j - i + 1})`);
+    out.push(j === i ? `${line.at} ${line.msg}${line.took}` : `${line.at} … ${lines[j]!.at} ${line.msg} (×${j - i + 1})`);
     i = j + 1;
   }
   return out;

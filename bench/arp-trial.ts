@@ -15,7 +15,7 @@ import { takeoverSeen } from './arp-outage.js';
 export interface ArpBenchLab {
   lab: ClusterLab;
   arp: ArpSide;
-  /** Who holds 192.0.2.100, by the kernels. */
+  /** Who holds 192.0.2.100 and 2001:db8:2::100, by the kernels. */
   watch: AddressWatch<Site>;
 }
 
@@ -28,16 +28,23 @@ export interface TakeoverRecord {
   /** IPv4: the longest stretch without any answer in that span. */
   silence: Millis;
   newHolder: string;
-  /** Time within [fault, end of observation] in which two sites' kernels held the address. */
+  /** Time within [fault, end of observation] in which two sites' kernels held the IPv4 address. */
   twoHolders: Millis;
+  /** The same for the IPv6 address (which duplicate-address probes cannot see). */
+  twoHoldersV6: Millis;
   /** 20 ms windows with answers from two nodes (either family), as the client saw them. */
   twoAnswerWindows: number;
+  /** Those windows, as `target +from…+to ms nodes` after the fault. */
+  twoAnswerDetail: string[];
   /** 20 ms windows with gratuitous ARPs / NAs from two MACs. */
   twoGarpWindows: number;
-  /** Fault → the old holder's kernel dropped the address (undefined: it did not, while observed). */
+  /** Fault → the old holder's kernel dropped the IPv4 address (undefined: it did not, while observed). */
   oldAddressGoneAfter: Millis | undefined;
-  /** Fault → the new holder's kernel had the address. */
+  /** Fault → the new holder's kernel had the IPv4 address. */
   newAddressAfter: Millis | undefined;
+  /** The same two for IPv6. */
+  oldAddressGoneAfterV6: Millis | undefined;
+  newAddressAfterV6: Millis | undefined;
 }
 
 /** Bounds for a stuck lab, not measurements. */
@@ -53,10 +60,12 @@ export function randomPhase(base: Millis, spread: Millis): Promise<void> {
 
 /** Waits until `site` alone holds the address (its kernel) and has answered the client since now. */
 export async function waitServedBy(b: ArpBenchLab, site: Site, timeout: Millis = RESTORE_TIMEOUT): Promise<void> {
-  await waitUntil(() => {
-    const h = b.watch.holders();
-    return h.length === 1 && h[0] === site;
-  }, { timeout, interval: ms(10), what: `${VIP_V4} held by ${site} alone (holders: ${b.watch.holders().join(',')})` });
+  for (const address of [VIP_V4, VIP_V6]) {
+    await waitUntil(() => {
+      const h = b.watch.holders(address);
+      return h.length === 1 && h[0] === site;
+    }, { timeout, interval: ms(10), what: `${address} held by ${site} alone` });
+  }
   await b.arp.prober.waitForAnswerFrom(SITE[site].node, timeout, { target: VIP_V4, since: epochNow() });
 }
 
@@ -77,18 +86,22 @@ export async function measureTakeover(b: ArpBenchLab, faultAt: EpochMillis, oldH
   if (!seen) throw new Error('bench arp: no answer from a new holder after all');
   const seen6 = takeoverSeen(prober.samples({ ...window, target: VIP_V6 }), faultAt, SITE[oldHolder].node);
   const newSite = others.find((s) => SITE[s].node === seen.newHolder)!;
-  const gone = b.watch.firstChange(faultAt, oldHolder, false);
-  const added = b.watch.firstChange(faultAt, newSite, true);
+  const after = (c: { at: number } | undefined): Millis | undefined => (c ? ms(c.at - faultAt) : undefined);
+  const windows = prober.answeredBy(ms(20), { since: faultAt, until: end });
   return {
     outage: seen.outage,
     outageV6: seen6?.outage,
     silence: seen.silence,
     newHolder: seen.newHolder,
-    twoHolders: b.watch.overlap(faultAt, end),
-    twoAnswerWindows: prober.answeredBy(ms(20), { since: faultAt, until: end }).length,
+    twoHolders: b.watch.overlap(VIP_V4, faultAt, end),
+    twoHoldersV6: b.watch.overlap(VIP_V6, faultAt, end),
+    twoAnswerWindows: windows.length,
+    twoAnswerDetail: windows.map((w) => `${w.target} +${(w.from - faultAt).toFixed(1)}…+${(w.to - faultAt).toFixed(1)} ms ${w.nodes.join('+')}`),
     twoGarpWindows: garps.sendersWithin(ms(20), { since: faultAt, until: end }).length,
-    oldAddressGoneAfter: gone ? ms(gone.at - faultAt) : undefined,
-    newAddressAfter: added ? ms(added.at - faultAt) : undefined,
+    oldAddressGoneAfter: after(b.watch.firstChange(VIP_V4, faultAt, oldHolder, false)),
+    newAddressAfter: after(b.watch.firstChange(VIP_V4, faultAt, newSite, true)),
+    oldAddressGoneAfterV6: after(b.watch.firstChange(VIP_V6, faultAt, oldHolder, false)),
+    newAddressAfterV6: after(b.watch.firstChange(VIP_V6, faultAt, newSite, true)),
   };
 }
 
@@ -96,6 +109,7 @@ export async function measureTakeover(b: ArpBenchLab, faultAt: EpochMillis, oldH
 export function describeTrial(r: TakeoverRecord): string {
   const at = (v: Millis | undefined): string => (v === undefined ? '—' : `${v.toFixed(0)}`);
   return `outage ${r.outage.toFixed(1)} ms (v6 ${r.outageV6?.toFixed(1) ?? '—'}, silence ${r.silence.toFixed(1)}) → ${r.newHolder}; ` +
-    `old address gone +${at(r.oldAddressGoneAfter)} ms, new added +${at(r.newAddressAfter)} ms; two holders ${r.twoHolders.toFixed(0)} ms, ` +
-    `2-node answer windows ${r.twoAnswerWindows}, 2-MAC GARP windows ${r.twoGarpWindows}`;
+    `old address gone +${at(r.oldAddressGoneAfter)}/${at(r.oldAddressGoneAfterV6)} ms (v4/v6), new added +${at(r.newAddressAfter)}/${at(r.newAddressAfterV6)} ms; ` +
+    `two holders ${r.twoHolders.toFixed(0)}/${r.twoHoldersV6.toFixed(0)} ms, 2-node answer windows ${r.twoAnswerWindows}${r.twoAnswerDetail.length ? ` [${r.twoAnswerDetail.join('; ')}]` : ''}, ` +
+    `2-MAC GARP windows ${r.twoGarpWindows}`;
 }
