@@ -62,7 +62,8 @@ export async function arpFailoverBench(ctx: BenchContext): Promise<BenchmarkResu
   );
 
   const q = quorate.trials;
-  const k = keepalived;
+  const k = keepalived.trials;
+  const failures = [...quorate.failures, ...keepalived.failures];
   const outage = (r: readonly TakeoverRecord[]): Millis[] => r.map((t) => t.outage);
   const pick = (r: readonly TakeoverRecord[], f: (t: TakeoverRecord) => Millis | undefined): Millis[] => r.map(f).filter((v): v is Millis => v !== undefined);
   const count = (r: readonly TakeoverRecord[], f: (t: TakeoverRecord) => boolean): number => r.filter(f).length;
@@ -125,9 +126,10 @@ export async function arpFailoverBench(ctx: BenchContext): Promise<BenchmarkResu
       'Host death: the old holder\'s kernel keeps its copy while its link is down (nobody can reach it), so its "two holders" by the kernels is not a split brain and is not reported as one.',
       `keepalived crash: two holders in ${perCase['keepalived agent-crash']!.trialsWithTwoHolders}/${k['agent-crash'].length} trials (CH keeps its copy until removed by hand; the bench removes it).`,
       ...(notNy.length ? [`A node other than NY took over in: ${notNy.join(', ')}.`] : []),
+      ...(failures.length ? [`${failures.length} trial(s) failed and are left out of the rows (the lab was recovered and the series went on): ${failures.map((f) => f.trial).join(', ')}; reasons in facts.trialFailures.`] : []),
       'Both tools run on the same namespaces, one after the other (quorate agents stopped before keepalived starts), with the same prober and watchers.',
     ],
-    facts: { perCase, quorateTakeoverLogs: quorate.takeoverLogs },
+    facts: { perCase, quorateTakeoverLogs: quorate.takeoverLogs, trialFailures: failures },
   };
 }
 

@@ -19,7 +19,7 @@ import { VIP_V4, VIP_V6, WHOAMI_HEALTH_PORT } from '../lab/cluster-lab-arp.js';
 import type { Site } from '../lab/cluster-lab.js';
 import { startKeepalived, type KeepalivedInstance } from '../lab/keepalived.js';
 import type { BenchContext } from './context.js';
-import { describeTrial, measureTakeover, randomPhase, waitServedBy, type ArpBenchLab, type TakeoverRecord } from './arp-trial.js';
+import { describeTrial, guardedTrial, measureTakeover, randomPhase, waitServedBy, type ArpBenchLab, type TakeoverRecord, type TrialFailure } from './arp-trial.js';
 
 export type KeepalivedCase = 'service' | 'host' | 'agent-kill' | 'agent-crash';
 
@@ -30,9 +30,15 @@ export const KEEPALIVED_CHECK = `/bin/bash -c 'exec 3<>/dev/tcp/127.0.0.1/${WHOA
 
 const OBSERVE = { service: ms(100), host: ms(100), 'agent-kill': ms(500), 'agent-crash': ms(500) } as const;
 
-export async function runKeepalivedArp(b: ArpBenchLab, ctx: BenchContext, trials: Record<KeepalivedCase, number>): Promise<Record<KeepalivedCase, TakeoverRecord[]>> {
+export interface KeepalivedArpRun {
+  trials: Record<KeepalivedCase, TakeoverRecord[]>;
+  failures: TrialFailure[];
+}
+
+export async function runKeepalivedArp(b: ArpBenchLab, ctx: BenchContext, trials: Record<KeepalivedCase, number>): Promise<KeepalivedArpRun> {
   const { lab, arp } = b;
   const out: Record<KeepalivedCase, TakeoverRecord[]> = { service: [], host: [], 'agent-kill': [], 'agent-crash': [] };
+  const failures: TrialFailure[] = [];
   const daemons = {} as Record<Site, KeepalivedInstance>;
   const start = async (site: Site): Promise<void> => {
     daemons[site] = await startKeepalived(lab.lab, lab.sites[site].ns, {
@@ -41,10 +47,23 @@ export async function runKeepalivedArp(b: ArpBenchLab, ctx: BenchContext, trials
     });
   };
   /** What a crashed keepalived leaves on CH: nobody else would ever remove it. */
-  const removeLeftovers = async (): Promise<void> => {
-    const ns = lab.sites.ch.ns;
+  const removeLeftovers = async (site: Site = 'ch'): Promise<void> => {
+    const ns = lab.sites[site].ns;
     await ns.ip(['addr', 'del', `${VIP_V4}/32`, 'dev', 'eth0'], { allowFailure: true });
     await ns.ip(['addr', 'del', `${VIP_V6}/128`, 'dev', 'eth0'], { allowFailure: true });
+  };
+  /** keepalived's view, for a failure message: every site's latest VRRP states and whether it runs. */
+  const diagnose = (): string => lab.members.map((s) => {
+    const d = daemons[s];
+    return `${s}: keepalived ${d.process.running ? 'running' : 'exited'}, states ${d.states().slice(-3).map((c) => c.state).join('→') || 'none'}`;
+  }).join('; ');
+  /** After a failed trial: every keepalived stopped, every copy of the address removed, everything started again. */
+  const recover = async (): Promise<void> => {
+    for (const s of lab.members) if (daemons[s].process.running) await daemons[s].stop();
+    for (const s of lab.members) await removeLeftovers(s);
+    await lab.segment.ip(['link', 'set', 'dev', 'p-ch', 'up']);
+    if (!arp.whoami.ch.process.running) await arp.startService('ch');
+    for (const s of lab.members) await start(s);
   };
   for (const site of lab.members) await start(site);
 
@@ -52,12 +71,15 @@ export async function runKeepalivedArp(b: ArpBenchLab, ctx: BenchContext, trials
     await waitServedBy(b, 'ch');
     // Over a whole script interval: the kill lands anywhere in keepalived's 1 s check schedule.
     await randomPhase(ms(300), kind === 'service' ? ms(1000) : ms(100));
-    const faultAt = epochNow();
-    await fault();
-    const record = await measureTakeover(b, faultAt, 'ch', OBSERVE[kind]);
-    out[kind].push(record);
-    ctx.progress(`arp keepalived ${kind} ${out[kind].length}/${trials[kind]}: ${describeTrial(record)}`);
-    await restore();
+    const name = `arp keepalived ${kind} ${out[kind].length + 1}/${trials[kind]}`;
+    await guardedTrial(name, failures, ctx, async () => {
+      const faultAt = epochNow();
+      await fault();
+      const record = await measureTakeover(b, faultAt, 'ch', OBSERVE[kind], diagnose);
+      out[kind].push(record);
+      ctx.progress(`${name}: ${describeTrial(record)}`);
+      await restore();
+    }, recover);
   };
 
   for (let i = 0; i < trials.service; i++) {
@@ -84,5 +106,5 @@ export async function runKeepalivedArp(b: ArpBenchLab, ctx: BenchContext, trials
   }
   await waitServedBy(b, 'ch');
   for (const site of lab.members) await daemons[site].stop();
-  return out;
+  return { trials: out, failures };
 }

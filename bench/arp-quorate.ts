@@ -15,7 +15,7 @@ import { ms } from '../src/core/duration.js';
 import { epochNow } from '../lab/arp-clock.js';
 import { SITE } from '../lab/cluster-lab.js';
 import type { BenchContext } from './context.js';
-import { describeTrial, measureTakeover, randomPhase, waitServedBy, type ArpBenchLab, type TakeoverRecord } from './arp-trial.js';
+import { describeTrial, guardedTrial, measureTakeover, randomPhase, waitServedBy, type ArpBenchLab, type TakeoverRecord, type TrialFailure } from './arp-trial.js';
 
 export type QuorateCase = 'service' | 'host' | 'agent';
 
@@ -23,6 +23,7 @@ export interface QuorateArpRun {
   trials: Record<QuorateCase, TakeoverRecord[]>;
   /** NY's log lines (msg and time) from the fault to its takeover, first trial of each case. */
   takeoverLogs: Partial<Record<QuorateCase, string[]>>;
+  failures: TrialFailure[];
 }
 
 /** How long to keep watching after the takeover (two holders would show up here). */
@@ -30,24 +31,33 @@ const OBSERVE = { service: ms(100), host: ms(100), agent: ms(500) } as const;
 
 export async function runQuorateArp(b: ArpBenchLab, ctx: BenchContext, trials: Record<QuorateCase, number>): Promise<QuorateArpRun> {
   const { lab, arp } = b;
-  const out: QuorateArpRun = { trials: { service: [], host: [], agent: [] }, takeoverLogs: {} };
+  const out: QuorateArpRun = { trials: { service: [], host: [], agent: [] }, takeoverLogs: {}, failures: [] };
   const port = `p-ch`;
+  /** After a failed trial: CH back on the segment with its whoami and agent. */
+  const recover = async (): Promise<void> => {
+    await lab.segment.ip(['link', 'set', 'dev', port, 'up']);
+    if (!arp.whoami.ch.process.running) await arp.startService('ch');
+    if (!lab.sites.ch.agent?.process.running) await lab.startAgent('ch');
+  };
 
   const trial = async (kind: QuorateCase, fault: () => Promise<void>, restore: () => Promise<void>): Promise<void> => {
     await waitServedBy(b, 'ch');
     await randomPhase(ms(400), ms(100));
     const nyLogFrom = lab.agent('ny').logs.length;
-    const faultAt = epochNow();
-    await fault();
-    const record = await measureTakeover(b, faultAt, 'ch', OBSERVE[kind]);
-    out.trials[kind].push(record);
-    if (!out.takeoverLogs[kind]) out.takeoverLogs[kind] = collapseRepeats(lab.agent('ny').logs.slice(nyLogFrom).map((l) => ({
-      at: `+${(Date.parse(l.time) - faultAt).toFixed(0)} ms`,
-      msg: l.msg,
-      took: l.tookMs !== undefined ? ` [took ${String(l.tookMs)} ms]` : '',
-    })));
-    ctx.progress(`arp quorate ${kind} ${out.trials[kind].length}/${trials[kind]}: ${describeTrial(record)}`);
-    await restore();
+    const name = `arp quorate ${kind} ${out.trials[kind].length + 1}/${trials[kind]}`;
+    await guardedTrial(name, out.failures, ctx, async () => {
+      const faultAt = epochNow();
+      await fault();
+      const record = await measureTakeover(b, faultAt, 'ch', OBSERVE[kind], () => `NY's last log lines: ${lab.agent('ny').logs.slice(-3).map((l) => l.msg).join(' | ')}`);
+      out.trials[kind].push(record);
+      if (!out.takeoverLogs[kind]) out.takeoverLogs[kind] = collapseRepeats(lab.agent('ny').logs.slice(nyLogFrom).map((l) => ({
+        at: `+${(Date.parse(l.time) - faultAt).toFixed(0)} ms`,
+        msg: l.msg,
+        took: l.tookMs !== undefined ? ` [took ${String(l.tookMs)} ms]` : '',
+      })));
+      ctx.progress(`${name}: ${describeTrial(record)}`);
+      await restore();
+    }, recover);
   };
 
   for (let i = 0; i < trials.service; i++) {

@@ -74,10 +74,16 @@ export async function waitServedBy(b: ArpBenchLab, site: Site, timeout: Millis =
  * node, keeps watching for `observe` more (so the two-holder figures see what follows the
  * takeover), and measures.
  */
-export async function measureTakeover(b: ArpBenchLab, faultAt: EpochMillis, oldHolder: Site, observe: Millis): Promise<TakeoverRecord> {
+export async function measureTakeover(b: ArpBenchLab, faultAt: EpochMillis, oldHolder: Site, observe: Millis, diagnose: () => string = () => ''): Promise<TakeoverRecord> {
   const { prober, garps } = b.arp;
   const others = (Object.keys(SITE) as Site[]).filter((s) => s !== oldHolder && b.lab.members.includes(s));
-  await Promise.any(others.map((s) => prober.waitForAnswerFrom(SITE[s].node, TAKEOVER_TIMEOUT, { target: VIP_V4, since: faultAt })));
+  try {
+    await Promise.any(others.map((s) => prober.waitForAnswerFrom(SITE[s].node, TAKEOVER_TIMEOUT, { target: VIP_V4, since: faultAt })));
+  } catch {
+    const last = prober.lastAnswer(VIP_V4);
+    throw new Error(`no answer from ${others.join(' or ')} within ${TAKEOVER_TIMEOUT} ms of the fault; holders v4 [${b.watch.holders(VIP_V4).join(',')}] ` +
+      `v6 [${b.watch.holders(VIP_V6).join(',')}]; last answer ${last ? `from ${last.node} at +${(last.receivedAt - faultAt).toFixed(0)} ms` : 'none'}; ${diagnose()}`);
+  }
   await sleep(observe);
   const end = epochNow();
   // Answers from a few seconds before the fault: enough to find the last one before it.
@@ -112,4 +118,25 @@ export function describeTrial(r: TakeoverRecord): string {
     `old address gone +${at(r.oldAddressGoneAfter)}/${at(r.oldAddressGoneAfterV6)} ms (v4/v6), new added +${at(r.newAddressAfter)}/${at(r.newAddressAfterV6)} ms; ` +
     `two holders ${r.twoHolders.toFixed(0)}/${r.twoHoldersV6.toFixed(0)} ms, 2-node answer windows ${r.twoAnswerWindows}${r.twoAnswerDetail.length ? ` [${r.twoAnswerDetail.join('; ')}]` : ''}, ` +
     `2-MAC GARP windows ${r.twoGarpWindows}`;
+}
+
+/** A trial that went wrong: what, and the lab's state then. Kept in the results, never hidden. */
+export interface TrialFailure {
+  trial: string;
+  error: string;
+}
+
+/**
+ * Runs one trial; when it fails, records why, brings the lab back with `recover` and lets the
+ * series go on (a stuck lab, whose recovery fails too, ends the benchmark).
+ */
+export async function guardedTrial(name: string, failures: TrialFailure[], ctx: { progress(m: string): void }, body: () => Promise<void>, recover: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    failures.push({ trial: name, error });
+    ctx.progress(`${name} FAILED: ${error}`);
+    await recover();
+  }
 }
