@@ -1,20 +1,19 @@
 /**
  * The load generator of benchmark quorum-e2e, run as its own process (so its CPU is not the
  * server's and not the bench runner's): N clusters, each one node with its own certificate and
- * its own gRPC channel (its own TCP connection and TLS session — no subchannel shared, see
- * `grpc.use_local_subchannel_pool`), renewing a lease every second on a fixed schedule.
+ * its own HTTP/2 connection and TLS session (quorum-load-h2.ts: gRPC spoken directly, so the
+ * generator's own garbage collections do not make the tail it measures), renewing a lease
+ * every second on a fixed schedule.
  *
  * Input: one JSON argument (LoadPlan). Output on stdout, one JSON object a line:
  *   {"event":"connected","ms":N} once every channel has answered once, {"event":"window-start"} and {"event":"window-end"} around the measured window (the
  *   parent samples the server's CPU then), and finally writes the LoadReport to plan.resultFile.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ms, type Millis } from '../src/core/duration.js';
-import { clusterName, nodeId } from '../src/core/ids.js';
-import { QuorumServerClient, type LeaseRequestInput } from '../src/quorum-server/client.js';
-import { channelCredentials } from '../src/tls/credentials.js';
-import { loadTlsMaterial } from '../src/tls/material.js';
+import { PROTOCOL_VERSION } from '../src/quorum-server/wire-request.js';
+import { H2LeaseClient } from './quorum-load-h2.js';
 
 export interface LoadPlan {
   target: string;
@@ -45,25 +44,25 @@ export interface LoadReport {
   channels: number;
 }
 
-const NODE = nodeId('n1');
+const NODE = 'n1';
 const DIGEST = Buffer.alloc(32, 7);
 const ANSWER_TIMEOUT: Millis = ms(2000);
 const CONNECT_PARALLEL = 16;
 
 async function main(): Promise<void> {
   const plan = JSON.parse(process.argv[2] ?? '') as LoadPlan;
-  const caFile = join(plan.certDir, 'ca.pem');
+  const ca = readFileSync(join(plan.certDir, 'ca.pem'));
+  const authority = `https://${plan.target}`;
   const clients = plan.clusters.map((cluster) => {
-    const tls = { insecure: false as const, material: loadTlsMaterial({ ca: caFile, cert: join(plan.certDir, `${cluster}.pem`), key: join(plan.certDir, `${cluster}.key`) }) };
-    const client = new QuorumServerClient(plan.target, channelCredentials(tls, { role: 'quorum-server' }), {
-      // One connection per cluster, as N real nodes would have: grpc-js otherwise may share a subchannel between equal channels.
-      channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
-    });
-    const ask: LeaseRequestInput = {
-      cluster: clusterName(cluster), node: NODE, membershipDigest: DIGEST, partition: [NODE], partitionVotes: 1, totalVotes: 2,
-      lease: plan.lease, settle: plan.settle,
-    };
-    return { client, ask };
+    // One HTTP/2 connection and TLS session per cluster, as N real nodes would have.
+    const client = new H2LeaseClient(
+      { authority, ca, cert: readFileSync(join(plan.certDir, `${cluster}.pem`)), key: readFileSync(join(plan.certDir, `${cluster}.key`)) },
+      {
+        protocol_version: PROTOCOL_VERSION, cluster, node: NODE, membership_digest: DIGEST, partition: [NODE],
+        partition_votes: 1, total_votes: 2, lease_ms: plan.lease, settle_ms: plan.settle, request_id: `${cluster}-load`,
+      },
+    );
+    return { client };
   });
 
   // Connect first, a few at a time: 1,000 TLS handshakes at once would be a start-up storm, not
@@ -73,8 +72,8 @@ async function main(): Promise<void> {
   let nextToConnect = 0;
   const connector = async (): Promise<void> => {
     while (nextToConnect < clients.length) {
-      const { client, ask } = clients[nextToConnect++]!;
-      await client.requestLease(ask, ms(10_000));
+      const { client } = clients[nextToConnect++]!;
+      await client.requestLease(ms(10_000));
     }
   };
   await Promise.all(Array.from({ length: CONNECT_PARALLEL }, connector));
@@ -106,7 +105,7 @@ async function main(): Promise<void> {
     resolve();
   }, windowEnd - performance.now()));
 
-  const allDone = clients.map(({ client, ask }, i) => new Promise<void>((resolve) => {
+  const allDone = clients.map(({ client }, i) => new Promise<void>((resolve) => {
     // Spread evenly over each second, as independent nodes would be.
     const offset = (i * plan.renewEvery) / clients.length;
     let k = 0;
@@ -121,12 +120,13 @@ async function main(): Promise<void> {
       const inWindow = due >= windowStart;
       if (inWindow) maxLag = Math.max(maxLag, sentAt - due);
       inFlight++;
-      void client.requestLease(ask, ANSWER_TIMEOUT).then((outcome) => {
+      void client.requestLease(ANSWER_TIMEOUT).then((outcome) => {
         inFlight--;
         if (inWindow) {
           answers.push(performance.now() - sentAt);
           secondOf.push(Math.floor((due - windowStart) / 1000));
-          verdicts[outcome.verdict] = (verdicts[outcome.verdict] ?? 0) + 1;
+          const verdict = outcome.ok ? outcome.verdict : `failed: ${outcome.reason}`;
+          verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
         }
       });
       k++;

@@ -390,7 +390,7 @@ export class Agent {
     const arpNow = old.services.some((s) => s.via.includes('arp'));
     const arpNext = next.services.some((s) => s.via.includes('arp'));
     if (arpNow !== arpNext) {
-      this.log.warn('config reloaded, but services via arp come or go only with a restart: kept as running');
+      this.log.warn('config not applied: services via arp come or go only with a restart (the ARP parts are made at start); the running config stays');
       return;
     }
     this.config = { ...old, bgp, services: next.services };
