@@ -30,7 +30,7 @@ export interface TakeoverRecord {
   newHolder: string;
   /** Time within [fault, end of observation] in which two sites' kernels held the IPv4 address. */
   twoHolders: Millis;
-  /** The same for the IPv6 address (which duplicate-address probes cannot see). */
+  /** The same for the IPv6 address. */
   twoHoldersV6: Millis;
   /** 20 ms windows with answers from two nodes (either family), as the client saw them. */
   twoAnswerWindows: number;

@@ -318,9 +318,11 @@ export class Agent {
     for (const d of decisions) {
       const before = this.decisions.get(d.service);
       this.metrics.serviceServing.set({ service: d.service }, d.serve ? 1 : 0);
+      const previousHolder = d.serve && !before?.serve ? this.keeper.lastHolder(d.service) : undefined;
       if (d.serve && !before?.serve) this.keeper.holds(d.service);
+      if (!d.serve && before?.serve) this.keeper.released(d.service, before.method, now);
       if (before && before.serve === d.serve && before.reason === d.reason) continue;
-      const fields = { service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt };
+      const fields = { service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt, ...(previousHolder ? { previousHolder } : {}) };
       if (d.serve) this.log.info(fields, `announcing ${d.service}`);
       else if (before?.serve) this.log.info(fields, `withdrawing ${d.service}: ${d.reason}`);
       else this.log.info(fields, `not serving ${d.service}: ${d.reason}`);

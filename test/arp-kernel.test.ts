@@ -206,7 +206,7 @@ describe.skipIf(!requirements.ok)('ARP edge on the real kernel', () => {
   });
 
   describe('duplicate-address probe', () => {
-    it('sees a holder (with its MAC) and nobody once it is gone; IPv6 is unknown', async () => {
+    it('sees a holder (with its MAC) and nobody once it is gone, IPv4 (arping -D) and IPv6 (ndisc6)', async () => {
       await holdAddress(a, IF, VIP4, lifetimeOf(60));
       expect(await probeAddressInUse(b, IF, VIP4, { wait: ms(300) })).toEqual({ inUse: true, mac: macA });
       await removeAddress(a, IF, VIP4);
@@ -214,7 +214,11 @@ describe.skipIf(!requirements.ok)('ARP edge on the real kernel', () => {
       expect(await probeAddressInUse(b, IF, VIP4, { wait: ms(300) })).toEqual({ inUse: false });
       console.info(`arping -D with a 300 ms wait, nobody answering: ${Math.round(performance.now() - started)} ms`);
       expect(await probeAddressInUse(b, IF, VIP4, { wait: ms(2000), count: 2 })).toEqual({ inUse: false });
-      expect(await probeAddressInUse(b, IF, VIP6, { wait: ms(300) })).toMatchObject({ inUse: 'unknown' });
+      await holdAddress(a, IF, VIP6, lifetimeOf(60));
+      expect(await probeAddressInUse(b, IF, VIP6, { wait: ms(300) })).toEqual({ inUse: true, mac: macA });
+      await removeAddress(a, IF, VIP6);
+      expect(await probeAddressInUse(b, IF, VIP6, { wait: ms(300) })).toEqual({ inUse: false });
+      expect(await probeAddressInUse(b, 'nosuch0', VIP6, { wait: ms(300) })).toMatchObject({ inUse: 'unknown' });
       expect(await probeAddressInUse(b, 'nosuch0', VIP4, { wait: ms(300) })).toMatchObject({ inUse: 'unknown' });
     });
   });

@@ -72,7 +72,13 @@ describe.skipIf(!requirements.ok)('ARP takeover on one segment, seen by a client
   /** Nothing the client saw since `since` had two nodes at once. */
   function neverTwo(since: number): void {
     const answers = arp.prober.answeredBy(ms(20), { since: since as never });
-    expect(answers, JSON.stringify(answers)).toEqual([]);
+    // On failure, the answers around each window, with when they were sent and answered.
+    const around = answers.flatMap((w) => arp.prober.samples({ target: w.target, since: (w.from - 60) as never, until: (w.to + 60) as never })
+      .map((a) => `${a.target} seq ${a.seq} ${a.node}: sent ${Math.round(a.sentAt - w.from)}, answered ${Math.round(a.answeredAt - w.from)}, received ${Math.round(a.receivedAt - w.from)} ms`));
+    const logs = answers.length === 0 ? [] : SITES.flatMap((site) => (lab.sites[site].agent?.logs ?? [])
+      .filter((l) => Math.abs(Date.parse(l.time) - answers[0]!.from) < 3000)
+      .map((l) => `${site} ${Date.parse(l.time) - Math.round(answers[0]!.from)} ${l.msg}${l.previousHolder ? ` ${JSON.stringify(l.previousHolder)}` : ''}`));
+    expect(answers, `${JSON.stringify(answers)}\n${around.join('\n')}\n${logs.join('\n')}`).toEqual([]);
     const garps = arp.garps.sendersWithin(ms(20), { since: since as never });
     expect(garps, JSON.stringify(garps)).toEqual([]);
   }

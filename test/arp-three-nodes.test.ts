@@ -93,13 +93,24 @@ describe.skipIf(!requirements.ok)('ARP takeover, three nodes with voting only', 
     await arp.killService('ch');
     try {
       await servedBy('ny');
-      const probed = lab.agent('ny').logs.slice(nyLogs).find((l) => /duplicate-address probes for vip went unanswered/.test(l.msg));
+      const probed = lab.agent('ny').logs.slice(nyLogs).find((l) => /duplicate-address probes for vip: no host answers/.test(l.msg));
       expect(probed, 'NY took over on its probes, not by waiting out the lifetime').toBeDefined();
     } finally {
       await lab.sites.ch.ns.ip(['link', 'set', 'eth0', 'up']);
+      // The kernel drops an interface's IPv6 addresses when it goes down (keep_addr_on_down 0).
+      await lab.sites.ch.ns.ip(['-6', 'addr', 'replace', '2001:db8:2::3/64', 'dev', 'eth0', 'nodad']);
     }
     await arp.startService('ch');
     await lab.startAgent('ch');
-    await servedBy('ch');
+    try {
+      await servedBy('ch');
+    } catch (err) {
+      for (const site of THREE_SITES) {
+        const logs = lab.sites[site].agent?.logs.slice(-25).map((l) => `${site} ${l.msg} ${l.reason ?? ''}`) ?? [];
+        console.error(logs.join('\n'));
+      }
+      console.error(`holders: ${(await holders()).join(', ')}`);
+      throw err;
+    }
   });
 });

@@ -21,8 +21,10 @@ const state = (node: NodeId, db: Partial<ServiceState>, seenPeers: NodeId[] = []
   services: new Map([[DB, { healthy: true, drained: false, announceable: true, priority: 100, holding: false, released: false, ...db }]]),
 });
 
-const ctx = (peers: NodeState[], seen: NodeId[], lastSend: Millis = ms(0), rtt?: Millis): HandoverContext => ({
+/** `unseen`: the configured peers not seen now (rule 3 waits for each of them). */
+const ctx = (peers: NodeState[], seen: NodeId[], lastSend: Millis = ms(0), rtt?: Millis, unseen: NodeId[] = []): HandoverContext => ({
   seen: new Set(seen),
+  unseen: new Set(unseen),
   peers: new Map(peers.map((p) => [p.node, p])),
   lastSeenSend: () => lastSend,
   longestRoundTrip: () => rtt,
@@ -58,7 +60,7 @@ describe('HandoverTracker', () => {
     const t = new HandoverTracker(A, timing);
     t.observe(ms(1000), new Map([[B, state(B, { holding: true })]]));
     // Last completed round trip sent at 5000, its longest counted round trip 50 ms.
-    const c = ctx([], [], ms(5000), ms(50));
+    const c = ctx([], [], ms(5000), ms(50), [B]);
     const until = 5000 + (1000 + 200 + 50 + 1000) * 1.02;
     expect(t.clearance(DB, ms(until - 1), c)).toMatchObject({ until, reason: expect.stringContaining('no longer seen') });
     expect(t.clearance(DB, ms(until), c)).toBeUndefined();
@@ -68,8 +70,8 @@ describe('HandoverTracker', () => {
     const t = new HandoverTracker(A, timing);
     t.observe(ms(1000), new Map([[B, { ...state(B, { holding: true }), withdrawBound: ms(3000) }]]));
     const until = 5000 + (1000 + 200 + 50 + 3000) * 1.02;
-    expect(t.clearance(DB, ms(until - 1), ctx([], [], ms(5000), ms(50)))).toMatchObject({ until });
-    expect(t.clearance(DB, ms(until), ctx([], [], ms(5000), ms(50)))).toBeUndefined();
+    expect(t.clearance(DB, ms(until - 1), ctx([], [], ms(5000), ms(50), [B]))).toMatchObject({ until });
+    expect(t.clearance(DB, ms(until), ctx([], [], ms(5000), ms(50), [B]))).toBeUndefined();
   });
 
   it('a holder by ARP that released: only the short address allowance, not the routers\' (its address is already gone)', () => {
@@ -83,7 +85,7 @@ describe('HandoverTracker', () => {
   it('a vanished holder by ARP: duplicate-address probes started after its heartbeats died, all unanswered, end the wait early', () => {
     const t = new HandoverTracker(A, timing);
     t.observe(ms(1000), new Map([[B, state(B, { holding: true, method: 'arp' })]]));
-    const base = ctx([], [], ms(5000), ms(50));
+    const base = ctx([], [], ms(5000), ms(50), [B]);
     // Dead from 5000 + deadAfter = 6000 on.
     expect(t.clearance(DB, ms(6300), base)).toMatchObject({ probeAddress: true });
     const probed = (startedAt: number, unanswered: boolean): HandoverContext => ({ ...base, addressProbe: () => ({ startedAt: ms(startedAt), unanswered }) });
@@ -96,10 +98,44 @@ describe('HandoverTracker', () => {
   it('a vanished holder by BGP: no probe shortcut', () => {
     const t = new HandoverTracker(A, timing);
     t.observe(ms(1000), new Map([[B, state(B, { holding: true, method: 'bgp' })]]));
-    const c: HandoverContext = { ...ctx([], [], ms(5000), ms(50)), addressProbe: () => ({ startedAt: ms(6000), unanswered: true }) };
+    const c: HandoverContext = { ...ctx([], [], ms(5000), ms(50), [B]), addressProbe: () => ({ startedAt: ms(6000), unanswered: true }) };
     const r = t.clearance(DB, ms(6300), c);
     expect(r).toBeDefined();
     expect(r?.probeAddress).toBeUndefined();
+  });
+
+  it('a node that stopped serving (say, it lost quorum in a stall) does not take the service back on its own old record', () => {
+    const t = new HandoverTracker(A, timing);
+    t.selfHolds(DB);
+    t.selfReleased(DB, ms(5000), 'arp');
+    // Waking, it first sees B, which took the service meanwhile and has already released it.
+    const c = ctx([state(B, { holding: false, released: true })], [B]);
+    expect(t.clearance(DB, ms(5100), c)).toMatchObject({ until: 5600, reason: expect.stringContaining('b released it') });
+    expect(t.clearance(DB, ms(5600), c)).toBeUndefined();
+  });
+
+  it('a peer that vanished before any heartbeat said it took the service is waited for as if it held it (the lab\'s race)', () => {
+    // A released to B (B had precedence); B took it and died before A heard of it.
+    const t = new HandoverTracker(A, timing);
+    t.selfHolds(DB);
+    t.selfReleased(DB, ms(4900), 'arp');
+    t.observe(ms(4950), new Map([[B, state(B, { holding: false, released: false })]]));
+    const c = ctx([], [], ms(5000), ms(50), [B]);
+    const until = 5000 + (1000 + 200 + 50 + 1000) * 1.02;
+    expect(t.clearance(DB, ms(until - 1), c)).toMatchObject({ until, reason: expect.stringContaining('may have taken it') });
+    expect(t.clearance(DB, ms(until), c)).toBeUndefined();
+    // A service that only ARP can serve: probes that go unanswered end the wait, as for a known holder.
+    const arpOnly: HandoverContext = { ...c, methodsOf: () => ['arp'], addressProbe: () => ({ startedAt: ms(6000), unanswered: true }) };
+    expect(t.clearance(DB, ms(6300), arpOnly)).toBeUndefined();
+    expect(t.clearance(DB, ms(6300), { ...arpOnly, methodsOf: () => ['bgp', 'arp'] })).toMatchObject({ until });
+  });
+
+  it('a peer never seen counts as last seen when this node started', () => {
+    const t = new HandoverTracker(A, timing, ms(100_000));
+    const c: HandoverContext = { ...ctx([], [], ms(0), undefined, [C]), lastSeenSend: () => undefined };
+    const until = 100_000 + (1000 + 200 + 1000 + 1000) * 1.02;
+    expect(t.clearance(DB, ms(100_500), c)).toMatchObject({ until });
+    expect(t.clearance(DB, ms(until), c)).toBeUndefined();
   });
 
   it('a seen holder that still holds: left to decide() (which waits for the release)', () => {

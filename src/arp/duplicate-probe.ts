@@ -15,10 +15,11 @@
  *   runs `-w 1` and is interrupted after `wait`; a summary with `Sent 0 probes` (interrupted
  *   before sending) counts as unknown, never as free.
  *
- * IPv6 has no equivalent tool here: ipv6toolkit's `ns6` sends solicitations but reports no
- * answer as a result, and kernel DAD only runs when an address is added (we add with
- * `nodad`; a failed DAD would leave a `dadfailed` address behind rather than an answer).
- * So IPv6 reports 'unknown' and the caller waits out the full lifetime — slower, never unsafe.
+ * IPv6: `ndisc6` (Debian's ndisc6) sends one neighbour solicitation for the address and waits
+ * `-w` milliseconds: exit 0 with the answering MAC on stdout (`-q`), 2 when nothing answered,
+ * 1 on an error (no such interface, cannot send) — checked here. It asks from this node's own
+ * address, which at most teaches the holder our MAC; no cache learns the service address.
+ * (ipv6toolkit's `ns6` reports no answer as a result; kernel DAD only runs on adding an address.)
  */
 import type { Millis } from '../core/duration.js';
 import { ms } from '../core/duration.js';
@@ -50,8 +51,22 @@ export function parseProbeOutput(code: number, stdout: string): ProbeResult | un
   return undefined;
 }
 
+/** Reads ndisc6's exit code and `-q` output. Exported for the unit tests. */
+export function parseNeighbourProbe(code: number, stdout: string): ProbeResult | undefined {
+  if (code === 0) {
+    const mac = /([0-9a-f]{2}(?::[0-9a-f]{2}){5})/i.exec(stdout)?.[1]?.toLowerCase();
+    return mac ? { inUse: true, mac } : { inUse: true };
+  }
+  if (code === 2) return { inUse: false };
+  return undefined;
+}
+
 export async function probeAddressInUse(cmd: HostCommands, iface: string, vip: Prefix, opts: ProbeOptions): Promise<ProbeResult> {
-  if (vip.family === 6) return { inUse: 'unknown', reason: 'no duplicate-address probe for IPv6 (wait out the lifetime)' };
+  if (vip.family === 6) {
+    const argv = ['ndisc6', '-1', '-q', '-n', '-r', '1', '-w', String(Math.max(1, Math.round(opts.wait))), vip.address, iface];
+    const result = await cmd.run(argv, { timeout: ms(opts.wait + 3000) });
+    return parseNeighbourProbe(result.code, result.stdout) ?? { inUse: 'unknown', reason: describeFailure(argv, result) };
+  }
   const count = Math.max(1, Math.floor(opts.count ?? 1));
   const wait = Math.max(1, opts.wait);
   const deadline = Math.max(1, Math.ceil(wait / 1000));

@@ -58,8 +58,12 @@ export interface HandoverContext {
   seen: ReadonlySet<NodeId>;
   /** What each seen peer said last. */
   peers: ReadonlyMap<NodeId, NodeState>;
+  /** The configured peers not seen now (rule 3 waits for each). */
+  unseen?: ReadonlySet<NodeId>;
   lastSeenSend(peer: NodeId): Millis | undefined;
   longestRoundTrip(peer: NodeId): Millis | undefined;
+  /** The service's methods (`via`): a peer can hold it only by these. */
+  methodsOf?(service: ServiceName): readonly Method[] | undefined;
   /**
    * The latest completed series of duplicate-address probes for the service's addresses
    * (`arping -D`): when it started, and whether every probe went unanswered.
@@ -93,12 +97,17 @@ export class HandoverTracker {
   /** The peers of the previous observe(): a peer missing there is seen anew. */
   private present: ReadonlySet<NodeId> = new Set();
 
-  constructor(private readonly self: NodeId, private readonly timing: HandoverTiming) {}
+  /** Each peer's withdrawal bound, as its last heartbeat stated it. */
+  private readonly boundOf = new Map<NodeId, Millis>();
+
+  /** `startedAt`: a peer never seen counts as last seen then. */
+  constructor(private readonly self: NodeId, private readonly timing: HandoverTiming, private readonly startedAt: Millis = ms(0)) {}
 
   /** Records who holds or released what, from the seen peers' latest states. */
   observe(now: Millis, peers: ReadonlyMap<NodeId, NodeState>): void {
     for (const [id, state] of peers) {
       const seenAnew = !this.present.has(id);
+      if (state.withdrawBound > 0) this.boundOf.set(id, state.withdrawBound);
       for (const [service, s] of state.services) {
         const known = this.holders.get(service);
         if (s.holding) {
@@ -118,9 +127,27 @@ export class HandoverTracker {
     this.present = new Set(peers.keys());
   }
 
+  /** What this node knows of the service's last holder (for logs and status). */
+  lastHolder(service: ServiceName): { holder: NodeId; state: 'holding' | 'released'; at: Millis; method?: Method } | undefined {
+    const known = this.holders.get(service);
+    return known ? { ...known } : undefined;
+  }
+
   /** This node serves `service` now: earlier holders are history. */
   selfHolds(service: ServiceName): void {
     this.holders.set(service, { holder: this.self, state: 'holding', at: ms(0) });
+  }
+
+  /**
+   * This node stopped serving `service`. Its own record must not say "holding" any more: a
+   * node that lost quorum during a stall and wakes to find a peer that took the service and
+   * already released it would otherwise see only its own old record, and take the service
+   * back with no allowance at all.
+   */
+  selfReleased(service: ServiceName, now: Millis, method?: Method): void {
+    const known = this.holders.get(service);
+    if (known?.holder !== this.self) return;
+    this.holders.set(service, { holder: this.self, state: 'released', at: now, ...(method ? { method } : {}) });
   }
 
   /**
@@ -142,30 +169,49 @@ export class HandoverTracker {
       if (theirs && !theirs.holding && !theirs.released) return { until: ms(Infinity), reason: `${id} has not completed its withdrawal of it` };
     }
     const known = this.holders.get(service);
-    if (!known || known.holder === this.self) return undefined;
+    if (known?.holder === this.self && known.state === 'holding') return undefined;
     const t = this.timing;
-    if (known.state === 'released') {
+    if (known?.state === 'released' && ctx.seen.has(known.holder)) {
       // An address is off the old holder's interface once it says released: no router has to
       // converge (the new holder's gratuitous ARP retrains the neighbours), so a release by ARP
       // waits only for answers the old holder's service was still sending (it may reply from
       // the address a moment after it left). BGP, or an unknown method, waits for the routers.
       const allowance = known.method === 'arp' ? t.addressAllowance : t.convergenceAllowance;
       const until = ms(known.at + allowance);
-      return now < until ? { until, reason: `${known.holder} released it; waiting ${allowance} ms ${known.method === 'arp' ? 'for its last answers' : 'for the routers to converge'}` } : undefined;
+      if (now < until) return { until, reason: `${known.holder} released it; waiting ${allowance} ms ${known.method === 'arp' ? 'for its last answers' : 'for the routers to converge'}` };
     }
-    if (ctx.seen.has(known.holder)) return undefined; // decide() waits for a seen holder's release
-    const lastSend = ctx.lastSeenSend(known.holder) ?? known.at;
-    const roundTrip = ctx.longestRoundTrip(known.holder) ?? t.deadAfter;
-    const withdrawBound = Math.max(t.withdrawBound, known.withdrawBound ?? 0);
-    const span = (t.deadAfter + t.interval + Math.min(roundTrip, t.deadAfter) + withdrawBound) * (1 + t.driftRate);
-    const until = ms(lastSend + span);
-    if (now >= until) return undefined;
-    if (known.method !== 'arp') return { until, reason: `${known.holder} held it and is no longer seen: waiting until it must have withdrawn` };
-    // Rule 4: it held the address by ARP. If its heartbeats are dead (from lastSend + deadAfter
-    // on) and every duplicate-address probe since then went unanswered, no host on the segment
-    // answers for the address: its host is gone, and the address with it.
-    const probe = ctx.addressProbe?.(service);
-    if (probe?.unanswered && probe.startedAt >= lastSend + t.deadAfter) return undefined;
-    return { until, reason: `${known.holder} held its address and is no longer seen: waiting until the address must have expired, or until duplicate-address probes go unanswered`, probeAddress: true };
+    // Rule 3, for every peer not seen now — not only the holder this node knows of: a peer may
+    // have taken the service in the last interval before it vanished, before any heartbeat
+    // said so (the ARP lab: NY took the address back 90 ms before its agent was killed; NJ,
+    // never told, would have taken it while NY's copy lived on). A peer never seen counts as
+    // last seen when this node started.
+    let wait: Clearance | undefined;
+    for (const peer of ctx.unseen ?? []) {
+      if (peer === this.self) continue;
+      const held = known?.holder === peer && known.state === 'holding' ? known : undefined;
+      const lastSend = ctx.lastSeenSend(peer) ?? this.startedAt;
+      const roundTrip = ctx.longestRoundTrip(peer) ?? t.deadAfter;
+      const withdrawBound = Math.max(t.withdrawBound, this.boundOf.get(peer) ?? 0);
+      const span = (t.deadAfter + t.interval + Math.min(roundTrip, t.deadAfter) + withdrawBound) * (1 + t.driftRate);
+      const until = ms(lastSend + span);
+      if (now >= until) continue;
+      // Rule 4: the peer can only have held it by ARP (it said so, or the service has no other
+      // method): if its heartbeats are dead (from lastSend + deadAfter on) and every
+      // duplicate-address probe since then went unanswered, no host on the segment answers for
+      // the address — its host is gone, or its copy expired.
+      const byArpOnly = held ? held.method === 'arp' : ctx.methodsOf?.(service)?.every((m) => m === 'arp') === true;
+      if (byArpOnly) {
+        const probe = ctx.addressProbe?.(service);
+        if (probe?.unanswered && probe.startedAt >= lastSend + t.deadAfter) continue;
+      }
+      const reason = held
+        ? byArpOnly
+          ? `${peer} held its address and is no longer seen: waiting until the address must have expired, or until duplicate-address probes go unanswered`
+          : `${peer} held it and is no longer seen: waiting until it must have withdrawn`
+        : `${peer} is no longer seen and may have taken it since its last heartbeat: waiting until it must have withdrawn${byArpOnly ? ', or until duplicate-address probes go unanswered' : ''}`;
+      if (!wait || until > wait.until) wait = { until, reason, ...(byArpOnly ? { probeAddress: true as const } : {}) };
+      else if (byArpOnly && !wait.probeAddress) wait = { ...wait, probeAddress: true };
+    }
+    return wait;
   }
 }

@@ -6,7 +6,7 @@
  * the moving parts and is always quorate.
  */
 import type { Registry } from 'prom-client';
-import type { AgentConfig } from '../config/types.js';
+import type { AgentConfig, Method } from '../config/types.js';
 import { ms, type Millis } from '../core/duration.js';
 import type { NodeId, ServiceName } from '../core/ids.js';
 import type { PeerView } from '../decide.js';
@@ -86,7 +86,7 @@ export class QuorumKeeper {
       convergenceAllowance: CONVERGENCE_ALLOWANCE,
       addressAllowance: ADDRESS_ALLOWANCE,
       driftRate: NODE_DRIFT_RATE,
-    });
+    }, this.now());
   }
 
   private loadOwnTls(): TlsSetup {
@@ -163,8 +163,12 @@ export class QuorumKeeper {
     const out = new Map<ServiceName, Clearance>();
     const membership = this.membership;
     if (!membership) return out;
+    const seen = membership.seen(now);
+    const { config } = this.opts;
     const ctx: HandoverContext = {
-      seen: membership.seen(now),
+      seen,
+      unseen: new Set(config.cluster.peers.map((p) => p.id).filter((id) => !seen.has(id))),
+      methodsOf: (service) => config.services.find((s) => s.name === service)?.via,
       peers: membership.peerStates(now),
       lastSeenSend: (peer) => membership.lastSeenSend(peer),
       longestRoundTrip: (peer) => membership.longestRoundTrip(peer),
@@ -180,6 +184,16 @@ export class QuorumKeeper {
   /** This node now serves `service`. */
   holds(service: ServiceName): void {
     this.handover.selfHolds(service);
+  }
+
+  /** What this node knows of the service's last holder (for logs and status). */
+  lastHolder(service: ServiceName): ReturnType<HandoverTracker['lastHolder']> {
+    return this.handover.lastHolder(service);
+  }
+
+  /** This node stopped serving `service` (it held it by `method`). */
+  released(service: ServiceName, method?: Method, now: Millis = this.now()): void {
+    this.handover.selfReleased(service, now, method);
   }
 
   status(now: Millis = this.now()): unknown {
