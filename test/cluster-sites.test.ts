@@ -91,6 +91,11 @@ describe.skipIf(!requirements.ok)('two sites and a quorum server, seen from BIRD
     await lab.waitSessions();
     await lab.waitAnnouncers(WEB, ['ny', 'nj']);
     await lab.waitAnnouncers(DB, ['ny']);
-    expect(sampler.overlaps(DB, from)).toEqual([]);
+    const overlaps = sampler.overlaps(DB, from);
+    // On failure: what each agent said about db around the first overlap.
+    const around = overlaps.length === 0 ? [] : (['ny', 'nj'] as const).flatMap((site) => (lab.sites[site].agent?.logs ?? [])
+      .filter((l) => Math.abs(Date.parse(l.time) - overlaps[0]!.at) < 3000 && (l.service === 'db' || /quorum|peer|lease/.test(l.msg)))
+      .map((l) => `${site} ${Date.parse(l.time) - overlaps[0]!.at} ${l.msg}${l.previousHolder ? ` ${JSON.stringify(l.previousHolder)}` : ''}`));
+    expect(overlaps, `${sampler.timeline(from).join('\n')}\n${around.sort().join('\n')}`).toEqual([]);
   });
 });

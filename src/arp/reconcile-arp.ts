@@ -183,10 +183,12 @@ export class ArpReconciler {
     clearTimeout(this.syncTimer);
     this.desired = new Map();
     await this.idle();
+    const silenced: Promise<unknown>[] = [];
     const all = [...this.holding].map(([key, h]) => {
-      this.drop(key, h);
+      silenced.push(this.drop(key, h));
       return { prefix: h.prefix, interface: h.interface };
     });
+    await Promise.all(silenced);
     const removed = await this.removeAll([...all, ...this.pendingRemoval.values()]);
     this.opts.onApplied?.({ kind: 'stop', added: 0, removed, renewed: 0, repaired: 0 });
   }
@@ -254,6 +256,7 @@ export class ArpReconciler {
 
     // 1. Removals: not desired any more, moved to another interface, or no whole second left.
     const remove: ManagedAddress[] = [...this.pendingRemoval.values()];
+    const silenced: Promise<unknown>[] = [];
     for (const [key, h] of this.holding) {
       const want = this.desired.get(key);
       const reason = !want
@@ -264,11 +267,12 @@ export class ArpReconciler {
             ? 'less than a second of validity left'
             : undefined;
       if (reason === undefined) continue;
-      this.drop(key, h);
+      silenced.push(this.drop(key, h));
       this.opts.logger.info({ prefix: key, interface: h.interface, reason }, 'ARP: removing service address');
       remove.push({ prefix: h.prefix, interface: h.interface });
     }
     if (work === 'sync') remove.push(...(await this.strayAddresses(stats)));
+    await Promise.all(silenced);
     stats.removed += await this.removeAll(remove);
 
     // 2. Additions and renewals, only on a fresh decision (see `decisionFreshness`).
@@ -392,10 +396,18 @@ export class ArpReconciler {
   }
 
   /** Forgets a held address: no more renewals or announcements (the caller removes it). */
-  private drop(key: PrefixKey, h: Holding): void {
-    h.announcement?.cancel();
+  /**
+   * Forgets a held address: no more renewals or announcements (the caller removes it). The
+   * promise settles once any announcement tool still running has exited: the caller removes
+   * the address only then, so no gratuitous ARP for it leaves this host after its removal
+   * (one sent after a successor's would point the neighbours back here).
+   */
+  private drop(key: PrefixKey, h: Holding): Promise<unknown> {
+    const announcement = h.announcement;
+    announcement?.cancel();
     clearTimeout(h.refreshTimer);
     if (this.holding.get(key) === h) this.holding.delete(key);
+    return announcement?.done ?? Promise.resolve();
   }
 
   /** Sends `rounds` rounds of announcements, then schedules the refresh. */

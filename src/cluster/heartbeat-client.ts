@@ -83,10 +83,15 @@ export class HeartbeatLoop {
   private timer?: NodeJS.Timeout;
   private sequence = 0;
   private stopped = false;
+  private lastBeatAt = -Infinity;
   /** One controller per heartbeat in flight (a shared signal would collect a listener per call). */
   private readonly inFlight = new Map<Promise<void>, AbortController>();
 
   constructor(private readonly opts: HeartbeatLoopOptions) {}
+
+  get peer(): NodeId {
+    return this.opts.peer;
+  }
 
   /** Sends one heartbeat now, then one every interval. */
   start(): void {
@@ -97,10 +102,15 @@ export class HeartbeatLoop {
 
   /**
    * One heartbeat now, besides the regular ones: this node's state changed in a way a peer
-   * waits for (a release), and the peer should not wait up to one interval more to learn it.
+   * waits for (a release), or the peer's did (its own heartbeat said so), and neither should
+   * wait up to one interval more to learn it. The answer carries the peer's state.
    */
   beatNow(): void {
-    if (this.timer && !this.stopped) this.beat();
+    if (!this.timer || this.stopped) return;
+    // At most one extra beat per quarter interval: two nodes whose states keep changing must
+    // not set off each other's extra beats at network speed.
+    if (this.opts.now() - this.lastBeatAt < this.opts.interval / 4) return;
+    this.beat();
   }
 
   /** Stops sending, aborts heartbeats in flight and waits for them; no outcome is reported after. */
@@ -113,6 +123,7 @@ export class HeartbeatLoop {
 
   private beat(): void {
     const { opts } = this;
+    this.lastBeatAt = opts.now();
     const sequence = ++this.sequence;
     let request: HeartbeatRequest;
     try {

@@ -39,6 +39,11 @@ export interface HeartbeatServiceDeps {
   metrics: MembershipMetrics;
   /** Monotonic clock, for rate-limiting the refusal log. */
   now: () => number;
+  /**
+   * A valid heartbeat arrived from `sender` (after the identity checks). Not a sighting: the
+   * caller may only use it to ask for a round trip of its own sooner (a changed state).
+   */
+  onRequest?: (sender: NodeState) => void;
 }
 
 /** Refusals of one reason are logged at most once a second, with how many were not. */
@@ -109,6 +114,7 @@ export function heartbeatServiceHandlers(deps: HeartbeatServiceDeps): PeerHandle
       }
       metrics.requestsAnswered.inc();
       callback(null, encodeReply(parsed.value.sequence, deps.state()));
+      deps.onRequest?.(sender);
     } catch (err) {
       // A bug here must cost one heartbeat, never the process.
       logger.error({ err }, 'heartbeat handler failed');

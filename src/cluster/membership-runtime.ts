@@ -204,6 +204,12 @@ export class Membership {
       logger,
       metrics: this.metrics,
       now: this.now,
+      // A peer whose state changed (a release, say) tells us in its own heartbeat; that does
+      // not count as a sighting, so ask it with a round trip of our own at once instead of up
+      // to one interval later.
+      onRequest: (sender) => {
+        if (this.table.isNews(sender.node, sender)) this.loops.find((l) => l.peer === sender.node)?.beatNow();
+      },
     }));
     this.server = server;
     this.listener = await listenMutualTls(server, { host: at.host, port: at.port, tls, refusals: this.refusals() });

@@ -165,6 +165,12 @@ export class MembershipTable {
     return out;
   }
 
+  /** Whether `state` differs from what `peer`'s last counted round trip said (or none counted yet). */
+  isNews(peer: NodeId, state: NodeState): boolean {
+    const last = this.peers.get(peer)?.lastGood;
+    return !last || last.stateKey !== stateIdentity(state);
+  }
+
   /** The send time of the peer's last round trip that counted (undefined: never). */
   lastSeenSend(peer: NodeId): Millis | undefined {
     return this.record(peer).lastGood?.sentAt;
