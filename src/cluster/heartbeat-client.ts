@@ -37,9 +37,11 @@ export interface GrpcHeartbeatTransport {
 export function grpcHeartbeatTransport(target: string, credentials: grpc.ChannelCredentials): GrpcHeartbeatTransport {
   const client: PeerClient = new (peerProto().Peer)(target, credentials, {
     // grpc-js backs off up to 2 minutes between reconnects by default: a peer that comes back
-    // must be seen again within a few heartbeats, not minutes.
+    // must be seen again within a few heartbeats, not minutes. A healed link costs at most
+    // this much more than a heartbeat (exclusive services wait for both sides to see each
+    // other); a peer that stays away costs four connection attempts a second.
     'grpc.initial_reconnect_backoff_ms': 100,
-    'grpc.max_reconnect_backoff_ms': 1000,
+    'grpc.max_reconnect_backoff_ms': 250,
     'grpc.enable_retries': 0,
   });
   const send: HeartbeatTransport = (request, timeout, signal) => new Promise((resolve) => {

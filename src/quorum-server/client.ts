@@ -53,9 +53,11 @@ export class QuorumServerClient {
     this.now = options.now ?? (() => ms(performance.now()));
     this.client = new (quorumProto().QuorumServer)(target, credentials, {
       // grpc-js backs off up to 2 minutes between reconnects by default: a quorum server that
-      // comes back must be heard within a few heartbeats, not minutes.
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': 2000,
+      // comes back (a restart) must be heard again well inside the lease a node still holds,
+      // which after a renewal has about two thirds of its length left — not after seconds of
+      // backoff (the split lab's server restart under load lost the holder's lease that way).
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 500,
       'grpc.enable_retries': 0,
       ...options.channelOptions,
     });
