@@ -184,12 +184,12 @@ export class ArpReconciler {
     this.desired = new Map();
     await this.idle();
     const silenced: Promise<unknown>[] = [];
-    const all = [...this.holding].map(([key, h]) => {
+    for (const [key, h] of [...this.holding]) {
+      this.pendingRemoval.set(slot(h.prefix, h.interface), { prefix: h.prefix, interface: h.interface });
       silenced.push(this.drop(key, h));
-      return { prefix: h.prefix, interface: h.interface };
-    });
+    }
     await Promise.all(silenced);
-    const removed = await this.removeAll([...all, ...this.pendingRemoval.values()]);
+    const removed = await this.removeAll([...this.pendingRemoval.values()]);
     this.opts.onApplied?.({ kind: 'stop', added: 0, removed, renewed: 0, repaired: 0 });
   }
 
@@ -255,7 +255,6 @@ export class ArpReconciler {
     const now = this.now();
 
     // 1. Removals: not desired any more, moved to another interface, or no whole second left.
-    const remove: ManagedAddress[] = [...this.pendingRemoval.values()];
     const silenced: Promise<unknown>[] = [];
     for (const [key, h] of this.holding) {
       const want = this.desired.get(key);
@@ -267,10 +266,12 @@ export class ArpReconciler {
             ? 'less than a second of validity left'
             : undefined;
       if (reason === undefined) continue;
+      // Pending from now until `ip addr del` succeeds: `released()` must not say so before.
+      this.pendingRemoval.set(slot(h.prefix, h.interface), { prefix: h.prefix, interface: h.interface });
       silenced.push(this.drop(key, h));
       this.opts.logger.info({ prefix: key, interface: h.interface, reason }, 'ARP: removing service address');
-      remove.push({ prefix: h.prefix, interface: h.interface });
     }
+    const remove: ManagedAddress[] = [...this.pendingRemoval.values()];
     if (work === 'sync') remove.push(...(await this.strayAddresses(stats)));
     await Promise.all(silenced);
     stats.removed += await this.removeAll(remove);
