@@ -18,20 +18,23 @@
  *    released counts as having released just now: this node cannot know how recently it
  *    stopped (it may never have seen it hold — the three-node lab's heal, where the holder saw
  *    the new winner seconds before the winner saw it).
- * 3. The last holder is no longer seen: wait until it must have withdrawn. It stops counting
- *    this node as seen at the latest at `lastSeenSend + deadAfter` (the last round trip this
+ * 3. A peer is no longer seen — the last holder, or any other (it may have taken the service
+ *    in its last interval, before a heartbeat said so): wait until it must have withdrawn. It
+ *    stops counting this node as seen at the latest at `lastSeenSend + deadAfter` (the last round trip this
  *    node completed may have been answered as late as that, and its own view of us ends no
  *    later than its own last completed round trip plus deadAfter, which is before our next
  *    heartbeat's deadline plus one interval), it notices within one heartbeat interval, its
  *    round trip to us took at most `longestRoundTrip` (≤ deadAfter), and it withdraws within
  *    `withdrawBound` (which covers its guard killing a stalled speaker). Every duration is
  *    stretched by the clock-rate drift bound, since it runs on the other node's clock.
- *    A holder's bound is the longer of this node's and the one it states in its heartbeats
+ *    A peer's bound is the longer of this node's and the one it states in its heartbeats
  *    (for an address: its kernel lifetime plus the kernel's lateness, cluster/withdraw-bound.ts).
- * 4. Rule 3's wait for a holder that served by ARP ends early once its heartbeats are dead
- *    and a series of duplicate-address probes started after that went all unanswered: the
- *    address is answered by no host on the segment, so nobody holds it (issue 4: a whole host
- *    gone). Not for BGP: a speaker's routes cannot be probed from here.
+ *    A peer never seen counts as last seen when this node started.
+ * 4. Rule 3's wait for a peer that can only have held the service by ARP (it said so, or the
+ *    service has no other method) ends early once its heartbeats are dead and a series of
+ *    duplicate-address probes started after that went all unanswered: no host on the segment
+ *    answers for the address (issue 4: a whole host gone, or its copy expired). Not for BGP:
+ *    a speaker's routes cannot be probed from here.
  * A seen peer that still says it holds the service is handled by decide() itself (it waits
  * for the release, then rule 2 and 2b apply).
  */
@@ -87,9 +90,8 @@ interface HolderRecord {
   state: 'holding' | 'released';
   /** When this node learned it (its own clock). */
   at: Millis;
-  /** While holding: how it served, and its own withdrawal bound (0: not said), from its heartbeats. */
+  /** While holding: how it served (from its heartbeats). */
   method?: Method;
-  withdrawBound?: Millis;
 }
 
 export class HandoverTracker {
@@ -111,7 +113,7 @@ export class HandoverTracker {
       for (const [service, s] of state.services) {
         const known = this.holders.get(service);
         if (s.holding) {
-          const said = { ...(s.method ? { method: s.method } : {}), withdrawBound: state.withdrawBound };
+          const said = s.method ? { method: s.method } : {};
           if (known?.holder !== id || known.state !== 'holding') this.holders.set(service, { holder: id, state: 'holding', at: now, ...said });
           else Object.assign(known, { at: now, ...said });
         } else if (s.released && known?.holder === id && known.state === 'holding') {
