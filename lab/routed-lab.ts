@@ -75,6 +75,24 @@ export interface BgpSession {
   state: string;
   /** Prefixes accepted from the server (after the prefix list). */
   prefixesReceived: number;
+  /** How many times the session came up, and went down, since the router started. */
+  established: number;
+  dropped: number;
+  /** FRR's reason for the last reset (`Hold Timer Expired`, `Peer closed the session`…). */
+  lastResetReason?: string;
+  /** The negotiated hold time while established. */
+  holdTime?: Millis;
+}
+
+/** One look at the whole lab: what `lab status` prints and what the show samples. */
+export interface RoutedLabSnapshot {
+  /** The core's OSPF route for each service, by site (empty: no route). */
+  core: Record<LabServiceName, Site[]>;
+  /** What the client got from each service address. */
+  client: Record<LabServiceName, ClientAnswer>;
+  sessions: Record<Site, BgpSession>;
+  /** Which lab processes run. */
+  running: { agents: Record<Site, boolean>; services: Record<Site, Record<LabServiceName, boolean>>; quorumServer: boolean };
 }
 
 export interface SiteParts {
@@ -93,9 +111,16 @@ interface FrrShowRoute {
   [prefix: string]: { prefix: string; protocol: string; selected?: boolean; nexthops?: { ip?: string; interfaceName?: string; active?: boolean }[] }[];
 }
 
-/** `show bgp ipv4 unicast summary json`: the address family's object itself. */
-interface FrrBgpSummary {
-  peers?: Record<string, { state: string; pfxRcd?: number }>;
+/** `show bgp neighbors ADDRESS json`, the fields the lab reads. */
+interface FrrBgpNeighbors {
+  [address: string]: {
+    bgpState?: string;
+    connectionsEstablished?: number;
+    connectionsDropped?: number;
+    lastResetDueTo?: string;
+    bgpTimerHoldTimeMsecs?: number;
+    addressFamilyInfo?: { ipv4Unicast?: { acceptedPrefixCounter?: number } };
+  };
 }
 
 export class RoutedLab {
@@ -297,9 +322,17 @@ export class RoutedLab {
   async bgpSession(site: Site): Promise<BgpSession> {
     const parts = this.sites[site];
     const neighbor = parts.server.interfaces[0]!.address;
-    const summary = await parts.frr.json<FrrBgpSummary>('show bgp ipv4 unicast summary json');
-    const peer = summary.peers?.[neighbor];
-    return { neighbor, state: peer?.state ?? 'unknown', prefixesReceived: peer?.pfxRcd ?? 0 };
+    const peer = (await parts.frr.json<FrrBgpNeighbors>(`show bgp neighbors ${neighbor} json`))[neighbor] ?? {};
+    const state = peer.bgpState ?? 'unknown';
+    return {
+      neighbor,
+      state,
+      prefixesReceived: peer.addressFamilyInfo?.ipv4Unicast?.acceptedPrefixCounter ?? 0,
+      established: peer.connectionsEstablished ?? 0,
+      dropped: peer.connectionsDropped ?? 0,
+      ...(peer.lastResetDueTo ? { lastResetReason: peer.lastResetDueTo } : {}),
+      ...(state === 'Established' && peer.bgpTimerHoldTimeMsecs !== undefined ? { holdTime: ms(peer.bgpTimerHoldTimeMsecs) } : {}),
+    };
   }
 
   /** Every site router's session, by site. */
@@ -320,6 +353,23 @@ export class RoutedLab {
     await this.waitSessions(timeout);
     await this.waitCoreSites('web', SITES, timeout);
     await this.waitCoreSites('db', ['ny'], timeout);
+  }
+
+  /** Everything at once: the core's routes, the client's answers, sessions, processes. */
+  async snapshot(): Promise<RoutedLabSnapshot> {
+    const core = {} as Record<LabServiceName, Site[]>;
+    const client = {} as Record<LabServiceName, ClientAnswer>;
+    for (const svc of LAB_SERVICES) {
+      core[svc] = [...(await this.coreSites(svc))].sort();
+      client[svc] = await this.clientGet(svc);
+    }
+    const agents = {} as Record<Site, boolean>;
+    const services = {} as Record<Site, Record<LabServiceName, boolean>>;
+    for (const site of SITES) {
+      agents[site] = this.sites[site].agent?.process.running ?? false;
+      services[site] = { web: this.sites[site].services.web.process.running, db: this.sites[site].services.db.process.running };
+    }
+    return { core, client, sessions: await this.bgpSessions(), running: { agents, services, quorumServer: this.quorumServer?.process.running ?? false } };
   }
 
   // ---- faults --------------------------------------------------------------------------

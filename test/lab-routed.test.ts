@@ -12,6 +12,7 @@ import { ms } from '../src/core/duration.js';
 import { listNamespaces } from '../lab/netns.js';
 import { labRequirements } from '../lab/requirements.js';
 import { RoutedLab } from '../lab/routed-lab.js';
+import { waitUntil } from '../lab/wait.js';
 
 const base = labRequirements({ programs: { vtysh: 'frr', curl: 'curl', nft: 'nftables' } });
 const requirements = base.ok && !existsSync('/usr/lib/frr/zebra')
@@ -31,9 +32,9 @@ describe.skipIf(!requirements.ok)('routed lab (namespaces, FRR, agents, quorum s
 
   it('comes up: each site router has an established session with its server and accepts the service prefixes', async () => {
     const sessions = await lab.bgpSessions();
-    expect(sessions.ny).toMatchObject({ neighbor: '192.0.2.10', state: 'Established', prefixesReceived: 2 });
+    expect(sessions.ny).toMatchObject({ neighbor: '192.0.2.10', state: 'Established', prefixesReceived: 2, holdTime: 3000 });
     // NJ announces web only: db is exclusive and NY (priority 200) holds it.
-    expect(sessions.nj).toMatchObject({ neighbor: '192.0.2.42', state: 'Established', prefixesReceived: 1 });
+    expect(sessions.nj).toMatchObject({ neighbor: '192.0.2.42', state: 'Established', prefixesReceived: 1, holdTime: 3000 });
   });
 
   it('the core (no BGP) learns both prefixes through OSPF, from the right site routers', async () => {
@@ -52,6 +53,17 @@ describe.skipIf(!requirements.ok)('routed lab (namespaces, FRR, agents, quorum s
     expect(await lab.clientGet('db')).toEqual({ ok: true, body: 'ny db', site: 'ny' });
   });
 
+  it('a snapshot shows the whole lab at once', async () => {
+    const snap = await lab.snapshot();
+    expect(snap.core).toEqual({ web: ['nj', 'ny'], db: ['ny'] });
+    expect(snap.sessions.ny.state).toBe('Established');
+    expect(snap.running).toEqual({
+      agents: { ny: true, nj: true },
+      services: { ny: { web: true, db: true }, nj: { web: true, db: true } },
+      quorumServer: true,
+    });
+  });
+
   it("killing NY's db service moves db's OSPF route at the core to NJ's router, and back when it returns", async () => {
     await lab.killService('ny', 'db');
     await lab.waitCoreSites('db', ['nj'], ms(20_000));
@@ -67,8 +79,23 @@ describe.skipIf(!requirements.ok)('routed lab (namespaces, FRR, agents, quorum s
   it("a dead server (traffic dropped, no session closed) loses its routes at the core once the router's hold timer ends", async () => {
     await lab.killServer('nj');
     await lab.waitCoreSites('web', ['ny'], ms(20_000));
-    expect((await lab.bgpSession('nj')).state).not.toBe('Established');
+    const session = await lab.bgpSession('nj');
+    expect(session.state).not.toBe('Established');
+    // Nobody closed the session: the router's hold timer ended it.
+    expect(session.lastResetReason).toMatch(/hold timer expired/i);
     await lab.healAll();
+    await lab.waitConverged(ms(30_000));
+  });
+
+  it('gobgpd killed under an agent: the agent starts a new one, and the routes come back', async () => {
+    const before = { pid: await lab.gobgpdPid('nj'), session: await lab.bgpSession('nj') };
+    const after = await lab.restartGobgpd('nj');
+    expect(after).not.toBe(before.pid);
+    // A new session, not the old one still standing: the router saw it drop and come up again.
+    await waitUntil(async () => {
+      const s = await lab.bgpSession('nj');
+      return s.state === 'Established' && s.established > before.session.established;
+    }, { timeout: ms(30_000), what: "NJ's router re-establishing the session with the new gobgpd" });
     await lab.waitConverged(ms(30_000));
   });
 
