@@ -78,7 +78,10 @@ export interface BgpSession {
   /** How many times the session came up, and went down, since the router started. */
   established: number;
   dropped: number;
-  /** FRR's reason for the last reset (`Hold Timer Expired`, `Peer closed the session`…). */
+  /**
+   * Why the session last went down: the NOTIFICATION's reason when one was sent or received
+   * (`Hold Timer Expired`, …), else FRR's reset cause (`Peer closed the session`, …).
+   */
   lastResetReason?: string;
   /** The negotiated hold time while established. */
   holdTime?: Millis;
@@ -118,6 +121,7 @@ interface FrrBgpNeighbors {
     connectionsEstablished?: number;
     connectionsDropped?: number;
     lastResetDueTo?: string;
+    lastNotificationReason?: string;
     bgpTimerHoldTimeMsecs?: number;
     addressFamilyInfo?: { ipv4Unicast?: { acceptedPrefixCounter?: number } };
   };
@@ -324,13 +328,15 @@ export class RoutedLab {
     const neighbor = parts.server.interfaces[0]!.address;
     const peer = (await parts.frr.json<FrrBgpNeighbors>(`show bgp neighbors ${neighbor} json`))[neighbor] ?? {};
     const state = peer.bgpState ?? 'unknown';
+    const notified = peer.lastResetDueTo?.startsWith('BGP Notification') ?? false;
+    const lastResetReason = notified ? (peer.lastNotificationReason ?? peer.lastResetDueTo) : peer.lastResetDueTo;
     return {
       neighbor,
       state,
       prefixesReceived: peer.addressFamilyInfo?.ipv4Unicast?.acceptedPrefixCounter ?? 0,
       established: peer.connectionsEstablished ?? 0,
       dropped: peer.connectionsDropped ?? 0,
-      ...(peer.lastResetDueTo ? { lastResetReason: peer.lastResetDueTo } : {}),
+      ...(lastResetReason ? { lastResetReason } : {}),
       ...(state === 'Established' && peer.bgpTimerHoldTimeMsecs !== undefined ? { holdTime: ms(peer.bgpTimerHoldTimeMsecs) } : {}),
     };
   }

@@ -66,24 +66,29 @@ describe.skipIf(!requirements.ok)('routed lab (namespaces, FRR, agents, quorum s
 
   it("killing NY's db service moves db's OSPF route at the core to NJ's router, and back when it returns", async () => {
     await lab.killService('ny', 'db');
-    await lab.waitCoreSites('db', ['nj'], ms(20_000));
-    expect((await lab.coreRoute('db'))?.nextHops).toEqual([{ address: '198.51.100.9', interface: 'nj', router: 'nj-rtr', site: 'nj' }]);
-    expect(await lab.clientGet('db')).toEqual({ ok: true, body: 'nj db', site: 'nj' });
-    // web is untouched: anycast from both sites.
-    expect(await lab.coreSites('web')).toEqual(new Set(['ny', 'nj']));
-
-    await lab.restartService('ny', 'db');
+    try {
+      await lab.waitCoreSites('db', ['nj'], ms(20_000));
+      expect((await lab.coreRoute('db'))?.nextHops).toEqual([{ address: '198.51.100.9', interface: 'nj', router: 'nj-rtr', site: 'nj' }]);
+      expect(await lab.clientGet('db')).toEqual({ ok: true, body: 'nj db', site: 'nj' });
+      // web is untouched: anycast from both sites.
+      expect(await lab.coreSites('web')).toEqual(new Set(['ny', 'nj']));
+    } finally {
+      await lab.restartService('ny', 'db');
+    }
     await lab.waitCoreSites('db', ['ny'], ms(20_000));
   });
 
   it("a dead server (traffic dropped, no session closed) loses its routes at the core once the router's hold timer ends", async () => {
     await lab.killServer('nj');
-    await lab.waitCoreSites('web', ['ny'], ms(20_000));
-    const session = await lab.bgpSession('nj');
-    expect(session.state).not.toBe('Established');
-    // Nobody closed the session: the router's hold timer ended it.
-    expect(session.lastResetReason).toMatch(/hold timer expired/i);
-    await lab.healAll();
+    try {
+      await lab.waitCoreSites('web', ['ny'], ms(20_000));
+      const session = await lab.bgpSession('nj');
+      expect(session.state).not.toBe('Established');
+      // Nobody closed the session: the router's hold timer ended it.
+      expect(session.lastResetReason).toMatch(/hold timer expired/i);
+    } finally {
+      await lab.healAll();
+    }
     await lab.waitConverged(ms(30_000));
   });
 
