@@ -92,6 +92,21 @@ describe.skipIf(!requirements.ok)('routed lab (namespaces, FRR, agents, quorum s
     await lab.waitConverged(ms(30_000));
   });
 
+  it('the inter-site cut splits the heartbeats, not the quorum server: one site keeps serving, the other stays up but withdrawn', async () => {
+    await lab.cutInterSite();
+    try {
+      // Both partitions ask the quorum server; NY wins (the last holder, and the preferred node).
+      await lab.waitCoreSites('web', ['ny'], ms(20_000));
+      await lab.waitCoreSites('db', ['ny'], ms(20_000));
+      const nj = await lab.bgpSession('nj');
+      expect(nj).toMatchObject({ state: 'Established', prefixesReceived: 0 });
+      expect(await lab.clientGet('web')).toEqual({ ok: true, body: 'ny web', site: 'ny' });
+    } finally {
+      await lab.healAll();
+    }
+    await lab.waitConverged(ms(30_000));
+  });
+
   it('gobgpd killed under an agent: the agent starts a new one, and the routes come back', async () => {
     const before = { pid: await lab.gobgpdPid('nj'), session: await lab.bgpSession('nj') };
     const after = await lab.restartGobgpd('nj');
