@@ -271,6 +271,23 @@ export class RoutedLab {
     return this.quorumServer;
   }
 
+  /** Where the quorum server's log stands now: pass it to waitForGrant to see only later grants. */
+  quorumServerLogMark(): number {
+    return this.quorumServer?.logs.length ?? 0;
+  }
+
+  /**
+   * Waits for the quorum server to grant the cluster's lease after log index `from`, and
+   * returns the grant's message (`lease of payments granted to partition [ny-1]: …`). A split's
+   * winner serves again only after this grant.
+   */
+  async waitForGrant(from: number, timeout: Millis = ms(20_000)): Promise<string> {
+    const server = this.quorumServer;
+    if (!server) throw new Error('no quorum server runs');
+    const line = await server.waitForLog(/^lease of .* granted to partition/, timeout, from);
+    return line.msg;
+  }
+
   // ---- queries -------------------------------------------------------------------------
 
   /** The core's selected route for a service's prefix (undefined: none). */
