@@ -172,6 +172,9 @@ export class RoutedLab {
       // Routers forward; no reverse-path filter second-guesses ECMP or the lab's asymmetry.
       await ns.exec('sysctl', ['-q', '-w', `net.ipv4.ip_forward=${node.kind === 'router' ? 1 : 0}`,
         'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
+      // ECMP by ports too (the default hashes addresses only): one client's connections to
+      // anycast web then spread over both sites, so the show sees both answer.
+      if (node.kind === 'router') await ns.exec('sysctl', ['-q', '-w', 'net.ipv4.fib_multipath_hash_policy=1']);
     }
     for (const net of topology.networks) {
       const ends = topology.nodes.flatMap((node) => node.interfaces.filter((i) => i.network === net.name).map((i) => ({ node, i })));
