@@ -65,11 +65,14 @@ export class TakeoverProbes {
     void (async () => {
       let answer: string | undefined;
       for (let i = 0; i < this.opts.count && answer === undefined && !this.stopped; i++) {
-        for (const prefix of service.prefixes) {
-          const r = await probeAddressInUse(this.opts.cmd, service.arp!.interface, prefix, { wait: this.opts.wait });
-          if (r.inUse === false) continue;
-          answer = r.inUse === true ? `${prefix.address} answered${r.mac ? ` from ${r.mac}` : ''}` : `${prefix.address}: ${r.reason}`;
-          break;
+        // Every address of a round at once: IPv4 and IPv6 do not add up.
+        const round = await Promise.all(service.prefixes.map(async (prefix) => ({
+          prefix, r: await probeAddressInUse(this.opts.cmd, service.arp!.interface, prefix, { wait: this.opts.wait }),
+        })));
+        const heard = round.find(({ r }) => r.inUse !== false);
+        if (heard) {
+          const { prefix, r } = heard;
+          answer = r.inUse === true ? `${prefix.address} answered${r.mac ? ` from ${r.mac}` : ''}` : `${prefix.address}: ${r.inUse === 'unknown' ? r.reason : ''}`;
         }
       }
       this.running.delete(service.name);
@@ -88,6 +91,9 @@ export class TakeoverProbes {
         this.notBefore.set(service.name, ms(this.opts.now() + this.retryAfter));
         const timer = setTimeout(() => {
           this.timers.delete(timer);
+          // The retry is due now: a clock read a hair before `notBefore` must not refuse it
+          // (that stopped the probing for good in the ARP bench's agent-death trials).
+          this.notBefore.delete(service.name);
           if (!this.stopped) this.opts.onResult(service.name);
         }, this.retryAfter);
         this.timers.add(timer);

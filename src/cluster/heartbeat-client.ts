@@ -85,7 +85,7 @@ export class HeartbeatLoop {
   private timer?: NodeJS.Timeout;
   private sequence = 0;
   private stopped = false;
-  private lastBeatAt = -Infinity;
+  private lastExtraBeatAt = -Infinity;
   /** One controller per heartbeat in flight (a shared signal would collect a listener per call). */
   private readonly inFlight = new Map<Promise<void>, AbortController>();
 
@@ -111,7 +111,9 @@ export class HeartbeatLoop {
     if (!this.timer || this.stopped) return;
     // At most one extra beat per quarter interval: two nodes whose states keep changing must
     // not set off each other's extra beats at network speed.
-    if (this.opts.now() - this.lastBeatAt < this.opts.interval / 4) return;
+    const now = this.opts.now();
+    if (now - this.lastExtraBeatAt < this.opts.interval / 4) return;
+    this.lastExtraBeatAt = now;
     this.beat();
   }
 
@@ -125,7 +127,6 @@ export class HeartbeatLoop {
 
   private beat(): void {
     const { opts } = this;
-    this.lastBeatAt = opts.now();
     const sequence = ++this.sequence;
     let request: HeartbeatRequest;
     try {
