@@ -76,8 +76,9 @@ export async function holdLab(log: (line: string) => void = (l) => console.log(l
       case 'fault': {
         const fault = faultByName(req.name);
         if (!fault) return { ok: false, text: `no fault "${req.name}"; faults: ${SHOW_FAULTS.map((f) => f.name).join(', ')}` };
-        const lines: string[] = [`${fault.title}: ${fault.demonstrates}`, `expected (from a healed lab): ${expectedText(fault)}`];
-        const row = await runFault(held, prober, fault, { short: true, print: (l) => lines.push(l), outcomeTimeout: ms(30_000) });
+        const expectation = await fault.expect(held);
+        const lines: string[] = [`${fault.title}: ${fault.demonstrates}`, `expected (from a healed lab): ${expectedText(expectation)}`];
+        const row = await runFault(held, prober, fault, expectation, { short: true, print: (l) => lines.push(l), outcomeTimeout: ms(30_000) });
         lines.push(`${row.ok ? 'as expected' : 'NOT as expected'}: ${row.observed}`);
         if (fault.name !== 'heal') lines.push('the fault stays: `lab fault heal` undoes every fault');
         return { ok: row.ok, text: lines.join('\n') };

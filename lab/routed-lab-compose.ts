@@ -80,7 +80,8 @@ export function renderCompose(topology: Topology, files: ConfigFiles): string {
           image: FRR_IMAGE,
           ...common,
           cap_add: ['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN'],
-          sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0 },
+          // ECMP by ports too, as in the namespace twin: a client's connections spread over both sites.
+          sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0, 'net.ipv4.fib_multipath_hash_policy': 1 },
           environment: { LAB_INTERFACES: labInterfaces(node), FRR_DAEMONS: node.daemons.join(' ') },
           volumes: [`./config/lab/${node.config}/frr.conf:/etc/frr/frr.conf:ro`],
         };

@@ -17,8 +17,13 @@ export type RouterFault = 'server' | 'cut';
 
 const TABLE: Record<RouterFault, string> = { server: 'quorate_lab_server', cut: 'quorate_lab_cut' };
 
-/** Drops all traffic from and to `address` at this router (its own and forwarded). */
-export async function dropHost(ns: Namespace, address: string): Promise<void> {
+/**
+ * Drops all traffic from and to `address` at this router (its own and forwarded), and, with
+ * `device`, everything in and out of that interface: traffic for the service addresses on
+ * the server's loopback is routed to it by next hop, not addressed to `address`, and must
+ * die too.
+ */
+export async function dropHost(ns: Namespace, address: string, device?: string): Promise<void> {
   const table = TABLE.server;
   await healRouterFault(ns, 'server');
   await ns.exec('nft', ['add', 'table', 'inet', table]);
@@ -26,6 +31,8 @@ export async function dropHost(ns: Namespace, address: string): Promise<void> {
     await ns.exec('nft', [`add chain inet ${table} ${hook} { type filter hook ${hook} priority 0 ; policy accept ; }`]);
     await ns.exec('nft', ['add', 'rule', 'inet', table, hook, 'ip', 'saddr', address, 'drop']);
     await ns.exec('nft', ['add', 'rule', 'inet', table, hook, 'ip', 'daddr', address, 'drop']);
+    if (device && hook !== 'output') await ns.exec('nft', ['add', 'rule', 'inet', table, hook, 'iifname', device, 'drop']);
+    if (device && hook !== 'input') await ns.exec('nft', ['add', 'rule', 'inet', table, hook, 'oifname', device, 'drop']);
   }
 }
 

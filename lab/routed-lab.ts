@@ -17,9 +17,10 @@
  * site routers. Faults are plain functions (the show, issue 5 item 4, sequences them).
  * `teardown()` removes namespaces, processes, temp dirs and FRR's crash-log dirs.
  */
-import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ms, type Millis } from '../src/core/duration.js';
+import { nodeId, type NodeId } from '../src/core/ids.js';
 import { AgentProcess, quorateBin } from './agent-lab.js';
 import { FrrInstance } from './frr.js';
 import { Lab, run, type Namespace } from './netns.js';
@@ -274,6 +275,24 @@ export class RoutedLab {
     return this.quorumServer;
   }
 
+  /**
+   * The partition the quorum server granted the cluster's lease to last, from its state file
+   * (kept after the lease ends: on a split with equal votes the server prefers it). Undefined:
+   * it never granted one.
+   */
+  async quorumServerLastGrant(): Promise<NodeId[] | undefined> {
+    const qs = nodeOfKind(this.topology, 'quorum-server');
+    let text: string;
+    try {
+      text = await readFile(join(this.runDir, qs.config, 'state', 'quorum-server.json'), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const state = JSON.parse(text) as { leases?: { cluster?: string; partition?: string[] }[] };
+    const record = state.leases?.find((l) => l.cluster === this.topology.cluster);
+    return record?.partition?.map((id) => nodeId(id));
+  }
+
   /** Where the quorum server's log stands now: pass it to waitForGrant to see only later grants. */
   quorumServerLogMark(): number {
     return this.quorumServer?.logs.length ?? 0;
@@ -420,7 +439,9 @@ export class RoutedLab {
    * and quorum requests are lost too.
    */
   async killServer(site: Site): Promise<void> {
-    await dropHost(this.sites[site].routerNs, this.sites[site].server.interfaces[0]!.address);
+    const { server: srv, router: rtr, routerNs } = this.sites[site];
+    const lan = rtr.interfaces.find((i) => i.network === srv.interfaces[0]!.network)!;
+    await dropHost(routerNs, srv.interfaces[0]!.address, lan.name);
   }
 
   async reviveServer(site: Site): Promise<void> {

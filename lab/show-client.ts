@@ -26,7 +26,7 @@ export class ClientProber {
   private readonly results = new Map<LabServiceName, ProbeResult[]>(LAB_SERVICES.map((s) => [s, []]));
   private partial = '';
 
-  private constructor(readonly process: LabProcess, readonly interval: Millis) {
+  private constructor(readonly process: LabProcess, readonly interval: Millis, readonly timeout: Millis) {
     process.child.stdout?.on('data', (chunk: Buffer) => {
       const lines = (this.partial + chunk.toString('utf8')).split('\n');
       this.partial = lines.pop() ?? '';
@@ -39,7 +39,7 @@ export class ClientProber {
   }
 
   /** Starts probing every service address of the lab from the client, every `interval`. */
-  static async start(lab: RoutedLab, interval: Millis = ms(25)): Promise<ClientProber> {
+  static async start(lab: RoutedLab, interval: Millis = ms(25), timeout: Millis = ms(700)): Promise<ClientProber> {
     const client = lab.ns(nodeOfKind(lab.topology, 'client').name);
     const targets = LAB_SERVICES.flatMap((name) => {
       const s = service(lab.topology, name);
@@ -48,8 +48,8 @@ export class ClientProber {
     // The lab runs compiled code: from dist/lab/ it is next door, from lab/ (vitest) in dist/lab/.
     const here = dirname(fileURLToPath(import.meta.url));
     const compiled = basename(dirname(here)) === 'dist' ? join(here, 'show-prober-main.js') : join(here, '..', 'dist', 'lab', 'show-prober-main.js');
-    const proc = await client.spawn('show-prober', process.execPath, [compiled, ...targets, '--interval', String(interval)]);
-    const self = new ClientProber(proc, interval);
+    const proc = await client.spawn('show-prober', process.execPath, [compiled, ...targets, '--interval', String(interval), '--timeout', String(timeout)]);
+    const self = new ClientProber(proc, interval, timeout);
     await proc.waitForOutput(/"ready":true/, ms(10_000));
     return self;
   }
@@ -92,8 +92,9 @@ export class ClientProber {
    * finished probes yet to say.
    */
   agrees(svc: LabServiceName, sites: readonly Site[], window: Millis): boolean | undefined {
-    // Probes still in flight would be missing from the count: leave the newest 300 ms out.
-    const to = Date.now() - 300;
+    // Probes still in flight would be missing from the count (an unanswered one finishes only
+    // at its timeout): leave out the probes that may not have finished yet.
+    const to = Date.now() - this.timeout - 200;
     const counts = this.answers(svc, to - window, to);
     const total = counts.ny + counts.nj + counts.none;
     if (total < 3) return undefined;

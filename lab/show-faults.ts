@@ -5,9 +5,13 @@
  * whatever else a user would check (a hold timer, a new session) — how to make it, and how to
  * undo it. Site NY is the active site: it holds `db` (priority 200), both sites serve `web`.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import type { Millis } from '../src/core/duration.js';
 import { ms } from '../src/core/duration.js';
 import { routerFaults } from './routed-lab-faults.js';
+import { nodeOfKind, server } from './routed-lab-topology.js';
 import { LAB_SERVICES, SITES, type BgpSession, type LabServiceName, type RoutedLab, type Site } from './routed-lab.js';
 
 /** Which sites the core's OSPF route for each service leads to (empty: no route, no service). */
@@ -28,24 +32,35 @@ export type FaultName =
   | 'service-death' | 'server-death' | 'link-cut' | 'quorum-death'
   | 'quorum-and-site-death' | 'agent-kill' | 'gobgpd-restart' | 'heal';
 
+/** The correct outcome of a fault, in the lab as it is just before it. */
+export interface Expectation {
+  outcome: Outcome;
+  /** What `check` must see, said for the `expected` column. */
+  more?: string;
+  /** A check beyond the core's routes (hold timer, new session, …). */
+  check?(lab: RoutedLab, before: Before): Promise<Seen>;
+}
+
 export interface ShowFault {
   name: FaultName;
   /** The table's `fault` column. */
   title: string;
   /** One sentence for the README and the show's narration. */
   demonstrates: string;
-  expected: Outcome;
-  /** What `check` must see, said for the `expected` column. */
-  expectMore?: string;
+  /** Decided before the fault is applied: some outcomes depend on the lab's history. */
+  expect(lab: RoutedLab): Promise<Expectation>;
   /**
    * The outcome must still hold this long after the fault: for faults whose correct outcome
    * is "nothing changes", which would otherwise be seen at once. By the show's mode.
    */
   watchFor?: { full: Millis; short: Millis };
   apply(lab: RoutedLab): Promise<void>;
-  check?(lab: RoutedLab, before: Before): Promise<Seen>;
   heal(lab: RoutedLab): Promise<void>;
 }
+
+/** An expectation that does not depend on the lab's history. */
+const fixed = (outcome: Outcome, more?: string, check?: Expectation['check']) => async (): Promise<Expectation> =>
+  ({ outcome, ...(more ? { more } : {}), ...(check ? { check } : {}) });
 
 const ALL: Site[] = ['ny', 'nj'];
 
@@ -54,7 +69,7 @@ export const SHOW_FAULTS: readonly ShowFault[] = [
     name: 'service-death',
     title: 'db service dies at NY',
     demonstrates: "a failed health check withdraws the prefix; the exclusive db moves to NJ, anycast web is untouched",
-    expected: { web: ALL, db: ['nj'] },
+    expect: fixed({ web: ALL, db: ['nj'] }),
     apply: (lab) => lab.killService('ny', 'db'),
     heal: (lab) => lab.restartService('ny', 'db'),
   },
@@ -62,30 +77,30 @@ export const SHOW_FAULTS: readonly ShowFault[] = [
     name: 'server-death',
     title: 'NY server dies (traffic dropped)',
     demonstrates: "nothing closes NY's session: ny-rtr's 3 s hold timer ends it and takes NY's routes out of OSPF; NJ, alone, gets the quorum server's lease and takes db",
-    expected: { web: ['nj'], db: ['nj'] },
-    expectMore: "ny-rtr: Hold Timer Expired",
-    apply: (lab) => lab.killServer('ny'),
-    check: async (lab) => {
+    expect: fixed({ web: ['nj'], db: ['nj'] }, 'ny-rtr: Hold Timer Expired', async (lab) => {
       const s = await lab.bgpSession('ny');
       return { holds: s.state !== 'Established' && /hold timer expired/i.test(s.lastResetReason ?? ''), seen: `ny-rtr: ${s.state}, ${s.lastResetReason ?? 'no reset'}` };
-    },
+    }),
+    apply: (lab) => lab.killServer('ny'),
     heal: (lab) => lab.reviveServer('ny'),
   },
   {
     name: 'link-cut',
     title: 'inter-site link cut',
-    demonstrates: "the sites lose each other's heartbeats, not the quorum server: exactly one side (NY, the last holder) gets the lease and serves; NJ stays up, announcing nothing",
-    expected: { web: ['ny'], db: ['ny'] },
-    expectMore: 'nj up, 0 prefixes',
+    demonstrates: "the sites lose each other's heartbeats, not the quorum server: exactly one side gets the lease and serves everything — the one that held it last alone (in the show NJ, which took it when NY's server died), else the preferred NY; the other stays up, announcing nothing",
+    expect: async (lab) => {
+      const winner = await splitWinner(lab);
+      const loser = SITES.find((s) => s !== winner)!;
+      return { outcome: { web: [winner], db: [winner] }, more: `${loser} up, 0 prefixes`, check: (l) => sessionUpAnnouncingNothing(l, loser) };
+    },
     apply: (lab) => lab.cutInterSite(),
-    check: (lab) => sessionUpAnnouncingNothing(lab, 'nj'),
     heal: (lab) => lab.healInterSite(),
   },
   {
     name: 'quorum-death',
     title: 'quorum server dies',
     demonstrates: 'with both sites up the quorum server is irrelevant (2 of 2 votes): both keep serving, past the lease time',
-    expected: { web: ALL, db: ['ny'] },
+    expect: fixed({ web: ALL, db: ['ny'] }),
     watchFor: { full: ms(6000), short: ms(3000) },
     apply: (lab) => lab.stopQuorumServer(),
     heal: async (lab) => void (await lab.startQuorumServer()),
@@ -94,14 +109,12 @@ export const SHOW_FAULTS: readonly ShowFault[] = [
     name: 'quorum-and-site-death',
     title: 'quorum server + NY server die',
     demonstrates: 'the survivor has 1 vote of 2 and no quorum server to break the tie: it stops serving; no service is the correct outcome (it cannot tell a dead NY from a cut)',
-    expected: { web: [], db: [] },
-    expectMore: 'nj up, 0 prefixes',
+    expect: fixed({ web: [], db: [] }, 'nj up, 0 prefixes', (lab) => sessionUpAnnouncingNothing(lab, 'nj')),
     apply: async (lab) => {
       // The quorum server first: were NY to die first, NJ would rightly get the lease.
       await lab.stopQuorumServer();
       await lab.killServer('ny');
     },
-    check: (lab) => sessionUpAnnouncingNothing(lab, 'nj'),
     heal: async (lab) => {
       await lab.startQuorumServer();
       await lab.reviveServer('ny');
@@ -111,38 +124,32 @@ export const SHOW_FAULTS: readonly ShowFault[] = [
     name: 'agent-kill',
     title: 'NY agent SIGKILL',
     demonstrates: "the agent's guard takes gobgpd down with it: the session closes at once (no hold timer), NY's routes go, NJ takes db once NY's lease ends",
-    expected: { web: ['nj'], db: ['nj'] },
-    expectMore: 'ny-rtr: session down',
-    apply: (lab) => lab.killAgent('ny'),
-    check: async (lab) => {
+    expect: fixed({ web: ['nj'], db: ['nj'] }, 'ny-rtr: session down', async (lab) => {
       const s = await lab.bgpSession('ny');
       return { holds: s.state !== 'Established', seen: `ny-rtr: ${s.state}, ${s.lastResetReason ?? 'no reset'}` };
-    },
+    }),
+    apply: (lab) => lab.killAgent('ny'),
     heal: async (lab) => void (await lab.startAgent('ny')),
   },
   {
     name: 'gobgpd-restart',
     title: 'NY gobgpd killed',
     demonstrates: 'the agent starts a new gobgpd and announces again; NY keeps db (its agent never lost quorum), the client waits for the new session',
-    expected: { web: ALL, db: ['ny'] },
-    expectMore: 'ny-rtr: a new session',
-    apply: async (lab) => void (await lab.restartGobgpd('ny')),
-    check: async (lab, before) => {
+    expect: fixed({ web: ALL, db: ['ny'] }, 'ny-rtr: a new session', async (lab, before) => {
       const s = await lab.bgpSession('ny');
       const fresh = s.state === 'Established' && s.established > before.sessions.ny.established;
       return { holds: fresh, seen: `ny-rtr: ${s.state}, session #${s.established}${fresh ? ' (new)' : ''}` };
-    },
+    }),
+    apply: async (lab) => void (await lab.restartGobgpd('ny')),
     heal: async () => undefined,
   },
   {
     name: 'heal',
     title: 'everything healed',
     demonstrates: 'every fault undone: the lab is back where it started and stays there',
-    expected: { web: ALL, db: ['ny'] },
-    expectMore: 'all up, no fault left',
     watchFor: { full: ms(4000), short: ms(2000) },
     apply: (lab) => lab.healAll(),
-    check: async (lab) => {
+    expect: fixed({ web: ALL, db: ['ny'] }, 'all up, no fault left', async (lab) => {
       const snap = await lab.snapshot();
       const sessionsUp = SITES.every((s) => snap.sessions[s].state === 'Established');
       const running = snap.running.quorumServer && SITES.every((s) => snap.running.agents[s] && LAB_SERVICES.every((v) => snap.running.services[s][v]));
@@ -150,7 +157,7 @@ export const SHOW_FAULTS: readonly ShowFault[] = [
       for (const node of lab.topology.nodes) if (node.kind === 'router') faults += (await routerFaults(lab.ns(node.name))).length;
       const holds = sessionsUp && running && faults === 0;
       return { holds, seen: holds ? 'all up, no fault left' : `sessions ${SITES.map((s) => `${s} ${snap.sessions[s].state}`).join(', ')}; processes ${running ? 'all up' : 'some down'}; ${faults} router fault(s)` };
-    },
+    }),
     heal: async () => undefined,
   },
 ];
@@ -177,4 +184,22 @@ async function sessionUpAnnouncingNothing(lab: RoutedLab, site: Site): Promise<S
   const s = await lab.bgpSession(site);
   const holds = s.state === 'Established' && s.prefixesReceived === 0;
   return { holds, seen: s.state === 'Established' ? `${site} up, ${s.prefixesReceived} prefixes` : `${site} session ${s.state}` };
+}
+
+/**
+ * Who wins a split with equal votes (one node each side), by the quorum server's policy
+ * (DESIGN.md): the partition that held the lease last, else the cluster's configured
+ * preference (config/lab/qs/server.yaml).
+ */
+export async function splitWinner(lab: RoutedLab): Promise<Site> {
+  const siteOf = (id: string): Site | undefined => SITES.find((s) => server(lab.topology, s).nodeId === id);
+  const last = await lab.quorumServerLastGrant();
+  if (last?.length === 1) {
+    const site = siteOf(last[0]!);
+    if (site) return site;
+  }
+  const qs = nodeOfKind(lab.topology, 'quorum-server');
+  const config = parse(await readFile(join(lab.topology.dir, qs.config, 'server.yaml'), 'utf8')) as { clusters?: { name?: string; prefer?: string }[] };
+  const prefer = config.clusters?.find((c) => c.name === lab.topology.cluster)?.prefer;
+  return (prefer && siteOf(prefer)) || 'ny';
 }

@@ -11,7 +11,7 @@
 import { ms, type Millis } from '../src/core/duration.js';
 import { LAB_SERVICES, SITES, type LabServiceName, type RoutedLab } from './routed-lab.js';
 import type { ClientProber, Outage } from './show-client.js';
-import { describeOutcome, sameOutcome, SHOW_FAULTS, type Outcome, type ShowFault } from './show-faults.js';
+import { describeOutcome, sameOutcome, SHOW_FAULTS, type Expectation, type Outcome, type ShowFault } from './show-faults.js';
 
 export interface ShowOptions {
   /** The CI form: the same faults, shorter observation windows. */
@@ -63,18 +63,23 @@ export async function runShow(lab: RoutedLab, prober: ClientProber, options: Sho
     print('');
     print(`[${i + 1}/${faults.length}] ${fault.title}`);
     print(`    demonstrates: ${fault.demonstrates}`);
-    print(`    expected:     ${expectedText(fault)}`);
     let row: ShowRow;
+    let expected = '?';
     try {
-      row = await runFault(lab, prober, fault, options);
+      const expectation = await fault.expect(lab);
+      expected = expectedText(expectation);
+      print(`    expected:     ${expected}`);
+      row = await runFault(lab, prober, fault, expectation, options);
     } catch (err) {
-      row = { fault: fault.title, expected: expectedText(fault), observed: `error: ${errorText(err)}`, outage: emptyOutages(), ok: false };
+      row = { fault: fault.title, expected, observed: `error: ${errorText(err)}`, outage: emptyOutages(), ok: false };
     }
     rows.push(row);
     print(`    result:       ${row.ok ? 'ok' : 'FAILED'} (${row.observed})`);
     try {
+      const healing = Date.now();
       await fault.heal(lab);
       await lab.waitConverged(ms(30_000));
+      print(`    undone; the lab converged again in ${((Date.now() - healing) / 1000).toFixed(1)} s`);
     } catch (err) {
       // Undo everything, once; a lab that cannot converge makes the remaining rows meaningless.
       print(`    undoing the fault failed (${errorText(err)}); healing everything …`);
@@ -85,7 +90,7 @@ export async function runShow(lab: RoutedLab, prober: ClientProber, options: Sho
         await lab.waitConverged(ms(30_000));
       } catch (again) {
         print(`    the lab did not converge again (${errorText(again)}): the remaining faults are not run`);
-        for (const rest of faults.slice(i + 1)) rows.push({ fault: rest.title, expected: expectedText(rest), observed: 'not run', outage: emptyOutages(), ok: false });
+        for (const rest of faults.slice(i + 1)) rows.push({ fault: rest.title, expected: '-', observed: 'not run', outage: emptyOutages(), ok: false });
         break;
       }
     }
@@ -97,7 +102,8 @@ export async function runShow(lab: RoutedLab, prober: ClientProber, options: Sho
  * Applies one fault and waits (bounded) for its expected outcome; prints what the core and
  * the client saw; does not undo it. `lab fault NAME` uses it too.
  */
-export async function runFault(lab: RoutedLab, prober: ClientProber, fault: ShowFault, options: ShowOptions): Promise<ShowRow> {
+export async function runFault(lab: RoutedLab, prober: ClientProber, fault: ShowFault, expectation: Expectation, options: ShowOptions): Promise<ShowRow> {
+  const expected = expectation.outcome;
   const { print } = options;
   const before = { sessions: await lab.bgpSessions() };
   const start = Date.now();
@@ -109,9 +115,9 @@ export async function runFault(lab: RoutedLab, prober: ClientProber, fault: Show
   let clientAgrees: boolean;
   for (;;) {
     observed = await coreOutcome(lab);
-    seen = fault.check ? await fault.check(lab, before) : undefined;
-    clientAgrees = LAB_SERVICES.every((svc) => prober.agrees(svc, fault.expected[svc], CLIENT_WINDOW) === true);
-    const settled = sameOutcome(observed, fault.expected) && (seen?.holds ?? true) && clientAgrees;
+    seen = expectation.check ? await expectation.check(lab, before) : undefined;
+    clientAgrees = LAB_SERVICES.every((svc) => prober.agrees(svc, expected[svc], CLIENT_WINDOW) === true);
+    const settled = sameOutcome(observed, expected) && (seen?.holds ?? true) && clientAgrees;
     if ((settled && Date.now() >= watchUntil) || Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -131,9 +137,9 @@ export async function runFault(lab: RoutedLab, prober: ClientProber, fault: Show
   }
   if (seen) print(`    ${seen.seen}`);
 
-  const ok = sameOutcome(observed, fault.expected) && (seen?.holds ?? true) && clientAgrees;
+  const ok = sameOutcome(observed, expected) && (seen?.holds ?? true) && clientAgrees;
   const observedText = [describeOutcome(observed), ...(seen ? [seen.seen] : []), ...(clientAgrees ? [] : ['client disagrees'])].join('; ');
-  return { fault: fault.title, expected: expectedText(fault), observed: observedText, outage, ok };
+  return { fault: fault.title, expected: expectedText(expectation), observed: observedText, outage, ok };
 }
 
 function answeredBy(counts: Record<'ny' | 'nj' | 'none', number>): string {
@@ -141,8 +147,8 @@ function answeredBy(counts: Record<'ny' | 'nj' | 'none', number>): string {
   return sites.length ? `${sites.join('+')}${counts.none ? ` (and ${counts.none} unanswered)` : ''}` : 'nobody';
 }
 
-export function expectedText(fault: ShowFault): string {
-  return [describeOutcome(fault.expected), ...(fault.expectMore ? [fault.expectMore] : [])].join('; ');
+export function expectedText(e: Expectation): string {
+  return [describeOutcome(e.outcome), ...(e.more ? [e.more] : [])].join('; ');
 }
 
 /** `2310`, or `3120+` for a stretch still going on when the row settled (no service). */
