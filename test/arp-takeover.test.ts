@@ -188,7 +188,10 @@ describe.skipIf(!requirements.ok)('ARP takeover on one segment, seen by a client
       } else {
         const [holder] = await holders();
         await sleep(3000);
-        expect(await holders()).toEqual([holder]);
+        const vipLog = SITES.flatMap((site) => (lab.sites[site].agent?.logs ?? [])
+          .filter((l) => Date.parse(l.time) >= afterHeal - 1000 && (l.service === 'vip' || /quorum|peer|check|healthy/.test(l.msg)))
+          .map((l) => `${site} ${Date.parse(l.time) - Math.round(afterHeal)} ${l.msg} ${l.reason ?? ''}`));
+        expect(await holders(), vipLog.join('\n')).toEqual([holder]);
         expect(arp.prober.samples({ target: VIP_V4, since: afterHeal as never }).filter((s) => s.node !== SITE[holder!].node)).toEqual([]);
       }
       neverTwo(since);
