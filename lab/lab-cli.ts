@@ -16,7 +16,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ms } from '../src/core/duration.js';
 import { holdLab } from './lab-cli-holder.js';
-import { askHolder, labLogPath, labSocketPath, labStateDir, type LabResponse } from './lab-cli-wire.js';
+import { askHolder, labLogPath, labPidPath, labSocketPath, labStateDir, type LabResponse } from './lab-cli-wire.js';
 import { routedLabRequirements } from './routed-lab-requirements.js';
 import { SHOW_FAULTS } from './show-faults.js';
 import { waitUntil } from './wait.js';
@@ -78,7 +78,24 @@ async function up(foreground: boolean): Promise<number> {
   return 0;
 }
 
+/** The holder's PID from its PID file (undefined: none recorded). */
+function holderPid(): number | undefined {
+  const file = labPidPath();
+  const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN;
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function down(): Promise<number> {
+  const pid = holderPid();
   const res = await ask({ cmd: 'down' });
   if (!res) {
     await rm(labSocketPath(), { force: true });
@@ -86,8 +103,8 @@ async function down(): Promise<number> {
     return 0;
   }
   console.log(res.text);
-  // The holder removes its socket once the teardown is done.
-  await waitUntil(() => !existsSync(labSocketPath()), { timeout: ms(60_000), interval: ms(200), what: 'the holder to finish the teardown' });
+  // The holder exits once the teardown is done (its socket goes earlier, when it stops listening).
+  await waitUntil(() => (pid === undefined ? !existsSync(labPidPath()) : !isAlive(pid)), { timeout: ms(60_000), interval: ms(200), what: 'the holder to finish the teardown' });
   console.log('the lab is down: no namespace, process or address of it is left');
   return 0;
 }

@@ -54,7 +54,9 @@ async function main(): Promise<number> {
     lab = await RoutedLab.up({ tag: 'show' });
     const prober = await ClientProber.start(lab);
     console.log(`Up and converged in ${((Date.now() - startedAt) / 1000).toFixed(1)} s. The client probes both service addresses every ${prober.interval} ms (a new connection each).\n`);
-    const rows = await runShow(lab, prober, { short: values.short ?? false, print: (line) => console.log(line) });
+    // After a signal the show may still be running while the lab goes away: say nothing more.
+    const rows = await runShow(lab, prober, { short: values.short ?? false, print: (line) => void (stopping || console.log(line)) });
+    if (stopping) return 130;
     console.log(`\n${formatTable(rows)}\n`);
     const failed = rows.filter((r) => !r.ok).length;
     console.log(failed ? `${failed} of ${rows.length} rows FAILED.` : `All ${rows.length} rows as expected.`);
