@@ -16,6 +16,8 @@ import type { ProbeResult } from './show-probe-wire.js';
 export interface Outage {
   /** From the first unanswered probe to the next answered one (0: every probe answered). */
   longest: Millis;
+  /** When the longest stretch began, from the window's start (undefined: no stretch). */
+  startedAfter?: Millis;
   /** The stretch was still going on at the window's end. */
   ongoing: boolean;
   probes: number;
@@ -63,17 +65,29 @@ export class ClientProber {
   outage(svc: LabServiceName, from: number, to: number = Date.now()): Outage {
     const probes = this.probes(svc, from, to);
     let longest = 0;
+    let longestStart: number | undefined;
     let failStart: number | undefined;
+    const close = (end: number): void => {
+      if (failStart !== undefined && end - failStart > longest) {
+        longest = end - failStart;
+        longestStart = failStart;
+      }
+    };
     for (const p of probes) {
       if (!p.ok) failStart ??= p.sentAt;
       else if (failStart !== undefined) {
-        longest = Math.max(longest, p.sentAt - failStart);
+        close(p.sentAt);
         failStart = undefined;
       }
     }
-    const ongoing = failStart !== undefined;
-    if (failStart !== undefined) longest = Math.max(longest, to - failStart);
-    return { longest: ms(Math.round(longest)), ongoing, probes: probes.length, failed: probes.filter((p) => !p.ok).length };
+    const pending = failStart;
+    close(to);
+    const ongoing = pending !== undefined && longestStart === pending;
+    return {
+      longest: ms(Math.round(longest)),
+      ...(longestStart !== undefined ? { startedAfter: ms(Math.round(longestStart - from)) } : {}),
+      ongoing, probes: probes.length, failed: probes.filter((p) => !p.ok).length,
+    };
   }
 
   /** How many answers each site gave for `svc` in [from, to]; `none` counts unanswered probes. */
@@ -100,6 +114,13 @@ export class ClientProber {
     if (total < 3) return undefined;
     if (sites.length === 0) return counts.none === total;
     return counts.none === 0 && SITES.every((s) => sites.includes(s) || counts[s] === 0);
+  }
+
+  /** Why probes of `svc` in [from, to] got no answer: each error with its count, most frequent first. */
+  errors(svc: LabServiceName, from: number, to: number = Date.now()): [string, number][] {
+    const counts = new Map<string, number>();
+    for (const p of this.probes(svc, from, to)) if (!p.ok) counts.set(p.error ?? '?', (counts.get(p.error ?? '?') ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1]);
   }
 
   /** Drops results older than `before` (a long-lived lab keeps probing). */

@@ -132,8 +132,10 @@ export async function runFault(lab: RoutedLab, prober: ClientProber, fault: Show
   for (const svc of ['db', 'web'] as const) {
     const a = prober.answers(svc, start, end);
     const last = prober.answers(svc, end - 1000, end);
-    print(`    client, ${svc}: answered by ${SITES.map((s) => `${s} ${a[s]}`).join(', ')}, unanswered ${a.none}; `
-      + `last second: ${answeredBy(last)}; longest with no answer ${formatOutage(outage[svc])} ms`);
+    const why = prober.errors(svc, start, end).map(([e, n]) => `${n}× ${e}`).join(', ');
+    print(`    client, ${svc}: answered by ${SITES.map((s) => `${s} ${a[s]}`).join(', ')}, unanswered ${a.none}${why ? ` (${why})` : ''}; `
+      + `last second: ${answeredBy(last)}; longest with no answer ${formatOutage(outage[svc])} ms`
+      + `${outage[svc].startedAfter !== undefined ? ` (from +${(outage[svc].startedAfter! / 1000).toFixed(1)} s)` : ''}`);
   }
   if (seen) print(`    ${seen.seen}`);
 
