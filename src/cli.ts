@@ -8,6 +8,8 @@ import { checkConfigFile } from './config/check.js';
 import { createLogger } from './observe/logger.js';
 import { Agent } from './agent.js';
 import { runCertsCommand } from './tls/certs-command.js';
+import { formatPlanTable, planFor } from './plan/plan.js';
+import { speakerAs } from './plan/speaker-as.js';
 
 /** `quorate <command>`: the entry point of bin/quorate. */
 export async function main(argv: string[]): Promise<void> {
@@ -26,6 +28,26 @@ export async function main(argv: string[]): Promise<void> {
       for (const line of result.lines) console.error(line);
       console.log(summary);
       process.exitCode = result.exitCode;
+    });
+
+  program
+    .command('plan')
+    .description('print what this node announces (or holds) for each service when healthy and quorate, unhealthy, without quorum, drained — every attribute')
+    .requiredOption('-c, --config <file>', 'the agent config (YAML)')
+    .option('--format <format>', 'table or json', 'table')
+    .action((opts: { config: string; format: string }) => {
+      if (opts.format !== 'table' && opts.format !== 'json') {
+        console.error(`--format must be table or json, not "${opts.format}"`);
+        process.exitCode = 2;
+        return;
+      }
+      const { config, diagnostics } = loadAgentConfig(opts.config, 'check');
+      if (report(diagnostics) || !config) {
+        process.exitCode = 1;
+        return;
+      }
+      const rows = planFor(config, speakerAs(config));
+      console.log(opts.format === 'json' ? JSON.stringify(rows, null, 2) : formatPlanTable(rows));
     });
 
   program
