@@ -10,6 +10,7 @@ import { Agent } from './agent.js';
 import { runCertsCommand } from './tls/certs-command.js';
 import { formatPlanTable, planFor } from './plan/plan.js';
 import { speakerAs } from './plan/speaker-as.js';
+import { frrFilter } from './plan/router-filter.js';
 
 /** `quorate <command>`: the entry point of bin/quorate. */
 export async function main(argv: string[]): Promise<void> {
@@ -34,10 +35,12 @@ export async function main(argv: string[]): Promise<void> {
     .command('plan')
     .description('print what this node announces (or holds) for each service when healthy and quorate, unhealthy, without quorum, drained — every attribute')
     .requiredOption('-c, --config <file>', 'the agent config (YAML)')
-    .option('--format <format>', 'table or json', 'table')
-    .action((opts: { config: string; format: string }) => {
-      if (opts.format !== 'table' && opts.format !== 'json') {
-        console.error(`--format must be table or json, not "${opts.format}"`);
+    .option('--format <format>', 'table, json, or frr (the router side of the session)', 'table')
+    .option('--router-as <asn>', 'with --format frr: the router\'s AS')
+    .option('--speaker-as <asn>', 'with --format frr: the speaker\'s AS (default: from gobgpd\'s TOML with bgp.gobgp.run)')
+    .action((opts: { config: string; format: string; routerAs?: string; speakerAs?: string }) => {
+      if (!['table', 'json', 'frr'].includes(opts.format)) {
+        console.error(`--format must be table, json or frr, not "${opts.format}"`);
         process.exitCode = 2;
         return;
       }
@@ -46,7 +49,18 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 1;
         return;
       }
-      const rows = planFor(config, speakerAs(config));
+      const localAs = opts.speakerAs !== undefined ? Number(opts.speakerAs) : speakerAs(config);
+      if (opts.format === 'frr') {
+        const routerAs = Number(opts.routerAs);
+        if (!Number.isInteger(routerAs) || routerAs < 1 || localAs === undefined || !Number.isInteger(localAs) || localAs < 1) {
+          console.error('--format frr needs --router-as N, and --speaker-as N unless bgp.gobgp.run names a gobgpd TOML with [global.config] as');
+          process.exitCode = 2;
+          return;
+        }
+        process.stdout.write(frrFilter(config, { routerAs, speakerAs: localAs }));
+        return;
+      }
+      const rows = planFor(config, localAs);
       console.log(opts.format === 'json' ? JSON.stringify(rows, null, 2) : formatPlanTable(rows));
     });
 
