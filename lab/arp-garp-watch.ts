@@ -19,6 +19,7 @@ import { ms, type Millis } from '../src/core/duration.js';
 import { epochMillis, type EpochMillis } from './arp-clock.js';
 import type { Lab, Namespace } from './netns.js';
 import type { LabProcess } from './process.js';
+import { waitOnListeners } from './listener-wait.js';
 
 export type GarpKind = 'arp-request' | 'arp-reply' | 'na';
 
@@ -131,19 +132,10 @@ export class GarpWatch {
 
   /** Resolves with the first gratuitous announcement from `node` (at or after `since`). */
   waitForGarpFrom(node: string, timeout: Millis, filter: GarpFilter = {}): Promise<Garp> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = this.garps(filter).find((g) => g.node === node);
-        if (found) finish(() => resolve(found));
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no gratuitous ARP/NA from ${node} within ${timeout} ms (seen: ${JSON.stringify(this.seen)})`))), timeout);
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        settle();
-      };
-      this.listeners.add(check);
-      check();
+    return waitOnListeners(this.listeners, {
+      probe: () => this.garps(filter).find((g) => g.node === node),
+      timedOut: () => new Error(`no gratuitous ARP/NA from ${node} within ${timeout} ms (seen: ${JSON.stringify(this.seen)})`),
+      timeout,
     });
   }
 

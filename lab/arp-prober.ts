@@ -16,6 +16,7 @@ import type { Lab, Namespace } from './netns.js';
 import type { LabProcess } from './process.js';
 import { findOutages, twoNodeWindows, type Outage, type ProbeSample, type TwoNodeWindow } from './arp-probe-analysis.js';
 import { parseProberLine, type NeighbourEvent, type ProberEvent } from './arp-prober-wire.js';
+import { waitOnListeners } from './listener-wait.js';
 
 export type { Outage, ProbeSample, TwoNodeWindow } from './arp-probe-analysis.js';
 
@@ -166,22 +167,15 @@ export class ArpProber {
   }
 
   private waitFor<T>(probe: () => T | undefined, timeout: Millis, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const value = probe();
-        if (value !== undefined) finish(() => resolve(value));
-        else if (!this.process.running) finish(() => reject(new Error(`prober exited before ${what}:\n${this.process.output()}`)));
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no ${what} within ${timeout} ms (last answer: ${JSON.stringify(this.lastAnswer())}, neighbours: ${JSON.stringify(this.options.targets.map((t) => this.neighbour(t)))})`))), timeout);
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        settle();
-      };
-      this.listeners.add(check);
-      this.process.exited.then(check, check);
-      check();
+    const waiting = waitOnListeners(this.listeners, {
+      probe,
+      failed: () => (this.process.running ? undefined : new Error(`prober exited before ${what}:\n${this.process.output()}`)),
+      timedOut: () => new Error(`no ${what} within ${timeout} ms (last answer: ${JSON.stringify(this.lastAnswer())}, neighbours: ${JSON.stringify(this.options.targets.map((t) => this.neighbour(t)))})`),
+      timeout,
     });
+    // The prober's exit is no event of its own: notify the listeners, so the wait ends at once.
+    void this.process.exited.then(() => { for (const l of [...this.listeners]) l(); }, () => undefined);
+    return waiting;
   }
 
   private record(event: ProberEvent): void {

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ms, type Millis } from '../src/core/duration.js';
+import { waitOnListeners } from './listener-wait.js';
 
 export interface ExitStatus {
   code: number | null;
@@ -120,25 +121,11 @@ export class LabProcess {
    * time runs out, quoting the output so the failure explains itself.
    */
   waitForOutput(pattern: RegExp, timeout: Millis): Promise<RegExpExecArray> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const match = pattern.exec(this.tail);
-        if (match) return finish(() => resolve(match));
-        if (!this.running) {
-          return finish(() => reject(new Error(`${this.label} exited (${describeExit(this.status!)}) before printing ${pattern}:\n${this.tail}`)));
-        }
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`${this.label}: no ${pattern} within ${timeout} ms:\n${this.tail}`))),
-        timeout,
-      );
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        settle();
-      };
-      this.listeners.add(check);
-      check();
+    return waitOnListeners(this.listeners, {
+      probe: () => pattern.exec(this.tail) ?? undefined,
+      failed: () => (this.running ? undefined : new Error(`${this.label} exited (${describeExit(this.status!)}) before printing ${pattern}:\n${this.tail}`)),
+      timedOut: () => new Error(`${this.label}: no ${pattern} within ${timeout} ms:\n${this.tail}`),
+      timeout,
     });
   }
 }
