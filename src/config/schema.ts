@@ -13,6 +13,7 @@ import {
   duration, pathIn, port, positiveDuration, prefix, section, uint32,
 } from './fields.js';
 import type { CheckConfig, CheckSpec, QuorumModuleConfig } from './types.js';
+import { ARP_DEFAULTS } from '../arp/arp-options.js';
 
 /** Every default of the agent's file, in one place (the README's configuration reference repeats them). */
 export const AGENT_DEFAULTS = {
@@ -40,17 +41,13 @@ export const AGENT_DEFAULTS = {
   checkFall: 3,
   checkHost: '127.0.0.1',
   httpStatus: 200,
-  // ARP (src/arp/). A held address lives at most this long without a renewal (the kernel
-  // removes it): short, so an agent that dies or stalls leaves it behind briefly; whole
-  // seconds, as the kernel counts.
-  arpLifetime: ms(2000),
-  // Gratuitous ARP (request and reply forms: some devices heed only one) three times, half
-  // a second apart, then again every 10 s while held (switches forget MACs; keepalived's
-  // garp_master_refresh, MetalLB's repeats do the same).
-  garpForms: ['request', 'reply'] as ('request' | 'reply')[],
-  garpCount: 3,
-  garpInterval: ms(200),
-  garpRefresh: ms(10_000),
+  // ARP: the address lifetime and the gratuitous announcements are src/arp's defaults, where
+  // the reason for each is written down (arp-options.ts).
+  arpLifetime: ARP_DEFAULTS.lifetime,
+  garpForms: ARP_DEFAULTS.garp.forms,
+  garpCount: ARP_DEFAULTS.garp.count,
+  garpInterval: ARP_DEFAULTS.garp.interval,
+  garpRefresh: ARP_DEFAULTS.garp.refresh,
   // Duplicate-address probes before taking over from a holder whose heartbeats are dead: all
   // unanswered means its host is gone, and the address may be taken at once.
   takeoverProbeCount: 3,
@@ -286,7 +283,7 @@ const wholeSeconds = positiveDuration.refine((d) => d >= 1000 && d % 1000 === 0,
 export const arpSchema = section({
   lifetime: wholeSeconds.default(AGENT_DEFAULTS.arpLifetime),
   gratuitous: section({
-    forms: z.array(z.enum(['request', 'reply'])).min(1).default(AGENT_DEFAULTS.garpForms),
+    forms: z.array(z.enum(['request', 'reply'])).min(1).default(() => [...AGENT_DEFAULTS.garpForms]),
     count: z.number().int().min(1).max(100).default(AGENT_DEFAULTS.garpCount),
     interval: positiveDuration.default(AGENT_DEFAULTS.garpInterval),
     // 0s: never refresh.
