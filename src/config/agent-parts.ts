@@ -10,6 +10,7 @@ import type { Finding } from './finding.js';
 import {
   AGENT_DEFAULTS, AGENT_SECTIONS, REQUIRED_AGENT_SECTIONS, arpSchema, bgpSchema, clusterSchema, nodeSchema,
   serviceSchema, servicesListSchema, stateDirSchema, statusSchema, tlsSchema,
+  maintenanceDirSchema, flapDampingSchema, notifySchema,
 } from './schema.js';
 import type { AgentConfig, BgpConfig, ServiceConfig } from './types.js';
 import { unknownKeyMessages } from './unknown-keys.js';
@@ -26,6 +27,9 @@ export interface AgentParts {
   arp?: z.output<typeof arpSchema>;
   status?: z.output<typeof statusSchema>;
   stateDir?: string;
+  maintenanceDir?: string;
+  flapDamping?: z.output<typeof flapDampingSchema>;
+  notify?: z.output<ReturnType<typeof notifySchema>>;
   /** Indexed like the YAML list: `undefined` where a service failed to parse. */
   services: (ServiceConfig | undefined)[];
   /** Top-level keys present in the file, whether or not they parsed. */
@@ -67,6 +71,9 @@ export function parseAgentParts(raw: unknown, baseDir: string): { parts: AgentPa
   parts.arp = parse(arpSchema, 'arp', doc.arp);
   parts.status = parse(statusSchema, 'status', doc.status);
   parts.stateDir = parse(stateDirSchema(baseDir), 'state-dir', doc['state-dir']);
+  parts.maintenanceDir = parse(maintenanceDirSchema(baseDir), 'maintenance-dir', doc['maintenance-dir']);
+  parts.flapDamping = parse(flapDampingSchema, 'flap-damping', doc['flap-damping']);
+  parts.notify = parse(notifySchema(baseDir), 'notify', doc.notify);
 
   const list = parse(servicesListSchema, 'services', doc.services);
   if (list) {
@@ -97,7 +104,10 @@ export function assembleAgentConfig(parts: AgentParts, file: string): AgentConfi
     arp: parts.arp ?? arpSchema.parse({}),
     ...(parts.status ? { status: parts.status } : {}),
     stateDir,
-    services: parts.services as ServiceConfig[],
+    maintenanceDir: parts.maintenanceDir ?? join(stateDir, AGENT_DEFAULTS.maintenanceDirName),
+    ...(parts.notify ? { notify: parts.notify } : {}),
+    services: (parts.services as ServiceConfig[]).map((s) =>
+      (s.flapDamping || !parts.flapDamping ? s : { ...s, flapDamping: parts.flapDamping })),
   };
 }
 

@@ -53,6 +53,10 @@ export const AGENT_DEFAULTS = {
   takeoverProbeCount: 3,
   // An answer on one segment takes well under a millisecond; the rest is arping's start.
   takeoverProbeWait: ms(60),
+  /** Under `state-dir`. */
+  maintenanceDirName: 'maintenance',
+  // A notify command that hangs is killed after this; later events wait in a bounded queue.
+  notifyTimeout: ms(10_000),
 } as const;
 
 export const CHECK_KINDS = ['tcp', 'http', 'exec', 'grpc'] as const;
@@ -184,6 +188,7 @@ export const serviceSchema = (baseDir: string) => section({
   arp: section({ interface: interfaceName }).optional(),
   checks: z.array(checkSchema(baseDir)).min(1, { message: 'a service needs at least one check: an unchecked service would stay announced while dead' }),
   bgp: serviceBgpSchema.prefault({}),
+  'flap-damping': flapDampingSchema.optional(),
 }).transform((s) => ({
   name: serviceName(s.name),
   prefixes: s.prefixes,
@@ -194,6 +199,7 @@ export const serviceSchema = (baseDir: string) => section({
   ...(s.arp ? { arp: s.arp } : {}),
   checks: s.checks,
   bgp: s.bgp,
+  ...(s['flap-damping'] ? { flapDamping: s['flap-damping'] } : {}),
 }));
 
 export const nodeSchema = section({
@@ -301,8 +307,30 @@ export const arpSchema = section({
 
 export const stateDirSchema = (baseDir: string) => pathIn(baseDir);
 
+/** Where the maintenance files are: a file named after a service drains it (and survives restarts). */
+export const maintenanceDirSchema = (baseDir: string) => pathIn(baseDir);
+
+/**
+ * Flap damping: a service whose health changes more than `changes` times within `within` is
+ * held down (not served) until it has been stable for `hold-down`. Off unless configured:
+ * rise/fall already filter single bad probes, and none of keepalived, ExaBGP's healthcheck
+ * or anycast-healthchecker damps by default.
+ */
+export const flapDampingSchema = section({
+  changes: z.number().int().min(1).max(1000),
+  within: positiveDuration,
+  'hold-down': positiveDuration,
+}).transform((f) => ({ changes: f.changes, within: f.within, holdDown: f['hold-down'] }));
+
+/** A command run on every state change (as keepalived's notify); never waited for by the agent. */
+export const notifySchema = (baseDir: string) => section({
+  command: z.array(z.string().min(1)).min(1).transform(([program, ...args]) =>
+    [program!.includes('/') && !isAbsolute(program!) ? resolve(baseDir, program!) : program!, ...args]),
+  timeout: positiveDuration.default(AGENT_DEFAULTS.notifyTimeout),
+});
+
 /** The top level: which sections exist and which are required. Each is parsed on its own. */
-export const AGENT_SECTIONS = ['node', 'cluster', 'tls', 'bgp', 'arp', 'status', 'state-dir', 'services'] as const;
+export const AGENT_SECTIONS = ['node', 'cluster', 'tls', 'bgp', 'arp', 'status', 'state-dir', 'maintenance-dir', 'flap-damping', 'notify', 'services'] as const;
 export const REQUIRED_AGENT_SECTIONS = ['node', 'cluster', 'services'] as const;
 
 export const servicesListSchema = z.array(z.unknown()).min(1, { message: 'at least one service is required' });

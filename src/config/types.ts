@@ -18,8 +18,17 @@ export interface AgentConfig {
   status?: { listen: HostPort };
   /** Where the agent keeps its small records (the paths it originated). */
   stateDir: string;
+  /** A file here named after a service drains it (`quorate drain` writes it): survives restarts. */
+  maintenanceDir: string;
+  /** Run on every state change, never waited for. */
+  notify?: NotifyConfig;
   services: ServiceConfig[];
 }
+
+export interface NotifyConfig { command: string[]; timeout: Millis }
+
+/** More than `changes` health changes within `within`: held down until stable for `holdDown`. */
+export interface FlapDampingConfig { changes: number; within: Millis; holdDown: Millis }
 
 export interface HostPort { host: string; port: number }
 
@@ -92,6 +101,8 @@ export interface ServiceConfig {
   arp?: { interface: string };
   checks: CheckConfig[];
   bgp: ServiceBgpConfig;
+  /** The service's own, or the file's top-level `flap-damping`; absent: no damping. */
+  flapDamping?: FlapDampingConfig;
 }
 
 export interface ServiceBgpConfig {
