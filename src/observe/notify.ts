@@ -131,6 +131,7 @@ export class Notifier {
       child.once('error', (err) => settle('failed', { err: err.message }));
       child.once('exit', (code, signal) => {
         if (timedOut) settle('timeout', { timeout: config.timeout });
+        else if (this.stopped) settle('failed', { stopping: true, signal });
         else if (code === 0) settle('ok', {});
         else settle('failed', { code, signal, ...(stderr.trim() ? { stderr: stderr.trim() } : {}) });
       });
@@ -143,6 +144,7 @@ export class Notifier {
     const { logger, config } = this.options;
     if (result === 'ok') logger.debug({ event }, 'notify command ran');
     else if (result === 'timeout') logger.warn({ event, command: config.command, ...fields }, `notify command killed after ${config.timeout} ms`);
+    else if (fields.stopping) logger.warn({ event, command: config.command }, 'notify command killed: the agent is stopping');
     else logger.warn({ event, command: config.command, ...fields }, 'notify command failed');
     // The next event runs from a fresh tick, so a burst of failures cannot recurse deeply;
     // `running` stays set until then, so notify() cannot start a second run beside it.
@@ -167,9 +169,12 @@ export function notifyEnvironment(event: NotifyEvent, node: NodeId, cluster: Clu
   };
 }
 
-/** The agent's own environment without QUORATE_* (a stale one must not pass for this event's). */
+/** Every variable notifyEnvironment() may set. */
+const NOTIFY_VARIABLES = new Set(['QUORATE_EVENT', 'QUORATE_NODE', 'QUORATE_CLUSTER', 'QUORATE_SERVICE', 'QUORATE_STATE', 'QUORATE_METHOD', 'QUORATE_REASON', 'QUORATE_TIME']);
+
+/** The agent's own environment without the notify variables (an inherited one must not pass for this event's). */
 function inheritedEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('QUORATE_')));
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !NOTIFY_VARIABLES.has(key)));
 }
 
 /** SIGKILL to the child's process group; it may have exited already. */
