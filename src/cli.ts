@@ -11,6 +11,8 @@ import { runCertsCommand } from './tls/certs-command.js';
 import { formatPlanTable, planFor } from './plan/plan.js';
 import { speakerAs } from './plan/speaker-as.js';
 import { frrFilter } from './plan/router-filter.js';
+import { birdFilter } from './plan/bird-filter.js';
+import { isAsNumber } from './plan/router-session.js';
 
 /** `quorate <command>`: the entry point of bin/quorate. */
 export async function main(argv: string[]): Promise<void> {
@@ -35,12 +37,12 @@ export async function main(argv: string[]): Promise<void> {
     .command('plan')
     .description('print what this node announces (or holds) for each service when healthy and quorate, unhealthy, without quorum, drained — every attribute')
     .requiredOption('-c, --config <file>', 'the agent config (YAML)')
-    .option('--format <format>', 'table, json, or frr (the router side of the session)', 'table')
-    .option('--router-as <asn>', 'with --format frr: the router\'s AS')
-    .option('--speaker-as <asn>', 'with --format frr: the speaker\'s AS (default: from gobgpd\'s TOML with bgp.gobgp.run)')
+    .option('--format <format>', 'table, json, or frr / bird (the router side of the session: exact-match filter, prefix limit, 1/3 s timers, no graceful restart)', 'table')
+    .option('--router-as <asn>', 'with --format frr or bird: the router\'s AS')
+    .option('--speaker-as <asn>', 'with --format frr or bird: the speaker\'s AS (default: from gobgpd\'s TOML with bgp.gobgp.run)')
     .action((opts: { config: string; format: string; routerAs?: string; speakerAs?: string }) => {
-      if (!['table', 'json', 'frr'].includes(opts.format)) {
-        console.error(`--format must be table, json or frr, not "${opts.format}"`);
+      if (!['table', 'json', 'frr', 'bird'].includes(opts.format)) {
+        console.error(`--format must be table, json, frr or bird, not "${opts.format}"`);
         process.exitCode = 2;
         return;
       }
@@ -50,14 +52,15 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       const localAs = opts.speakerAs !== undefined ? Number(opts.speakerAs) : speakerAs(config);
-      if (opts.format === 'frr') {
+      if (opts.format === 'frr' || opts.format === 'bird') {
         const routerAs = Number(opts.routerAs);
-        if (!Number.isInteger(routerAs) || routerAs < 1 || localAs === undefined || !Number.isInteger(localAs) || localAs < 1) {
-          console.error('--format frr needs --router-as N, and --speaker-as N unless bgp.gobgp.run names a gobgpd TOML with [global.config] as');
+        if (!isAsNumber(routerAs) || localAs === undefined || !isAsNumber(localAs)) {
+          console.error(`--format ${opts.format} needs --router-as N, and --speaker-as N unless bgp.gobgp.run names a gobgpd TOML with [global.config] as (AS numbers are 1 to 4294967295)`);
           process.exitCode = 2;
           return;
         }
-        process.stdout.write(frrFilter(config, { routerAs, speakerAs: localAs }));
+        const render = opts.format === 'frr' ? frrFilter : birdFilter;
+        process.stdout.write(render(config, { routerAs, speakerAs: localAs }));
         return;
       }
       const rows = planFor(config, localAs);

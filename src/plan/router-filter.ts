@@ -5,27 +5,20 @@
  * graceful restart (a dead speaker's routes must go with its session), and nothing sent back.
  */
 import type { AgentConfig } from '../config/types.js';
+import { routerSessions, type RouterFilterOptions } from './router-session.js';
 
-export interface RouterFilterOptions {
-  /** The router's own AS. */
-  routerAs: number;
-  /** The speaker's AS (from gobgpd's TOML when the agent runs it). */
-  speakerAs: number;
-}
+export type { RouterFilterOptions } from './router-session.js';
 
 /** FRR (frr.conf / vtysh) text. The neighbor addresses are the node's BGP next hops. */
 export function frrFilter(config: AgentConfig, opts: RouterFilterOptions): string {
-  const bgpPrefixes = config.services.filter((s) => s.via.includes('bgp')).flatMap((s) => s.prefixes);
   const name = `QUORATE-${config.node.id.toUpperCase()}`;
   const out: string[] = [
     `! quorate plan --format frr: the router side of node ${config.node.id}'s BGP session (cluster ${config.cluster.name})`,
     '! exactly these prefixes, nothing more specific; at most this many; short timers, no graceful restart',
   ];
-  const families = ([4, 6] as const).flatMap((family) => {
-    const prefixes = bgpPrefixes.filter((p) => p.family === family);
-    const neighbor = family === 4 ? config.bgp?.nextHop.ipv4 : config.bgp?.nextHop.ipv6;
-    return prefixes.length > 0 && neighbor ? [{ family, prefixes, neighbor, list: `${name}-V${family}` }] : [];
-  });
+  const sessions = routerSessions(config);
+  for (const s of sessions.filter((s) => !s.neighbor)) out.push(`! IPv${s.family}: bgp.next-hop.ipv${s.family} is not set, so there is no session to filter`);
+  const families = sessions.flatMap(({ family, prefixes, neighbor }) => (neighbor ? [{ family, prefixes, neighbor, list: `${name}-V${family}` }] : []));
   for (const f of families) {
     const keyword = f.family === 4 ? 'ip' : 'ipv6';
     f.prefixes.forEach((p, i) => out.push(`${keyword} prefix-list ${f.list} seq ${(i + 1) * 10} permit ${p.key}`));
