@@ -18,8 +18,8 @@
 import { chown, copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentLab, AgentProcess, EBGP, quorateBin, SERVER_V4 } from '../lab/agent-lab.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AgentLab, AgentProcess, EBGP, quorateBin, ROUTER_V4, SERVER_V4, SERVER_V6 } from '../lab/agent-lab.js';
 import { run, type Namespace } from '../lab/netns.js';
 import { labRequirements, missingPrograms } from '../lab/requirements.js';
 import { waitUntil } from '../lab/wait.js';
@@ -34,8 +34,9 @@ const UNPRIVILEGED = { uid: 65534, gid: 65534 };
 
 const BGP_PREFIX = '203.0.113.10/32';
 const VIP4 = '192.0.2.100';
-const VIP6 = '2001:db8:1::100';
-/** What the router's neighbour cache holds for the service addresses before the agent takes them. */
+/** The router's IPv6 address on the lab's segment (lab/agent-lab.ts). */
+const ROUTER_V6 = '2001:db8:1::2';
+/** What the router's neighbour cache holds for the service address before the agent takes it. */
 const STALE_MAC = '02:00:00:00:00:99';
 
 /** The capability numbers of linux/capability.h that the units name. */
@@ -191,11 +192,14 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
   let lab: AgentLab;
   let unitCaps: string[];
   let configPath: string;
+  /** The agent of the running test, stopped after it even when the test fails. */
+  let current: AgentProcess | undefined;
 
   /** Starts the agent in the server namespace under `asUnitWould(caps)`. */
   async function startAgent(caps: readonly string[]): Promise<AgentProcess> {
     const proc = await lab.server.spawn('agent', asUnitWould(caps)[0]!, [...asUnitWould(caps).slice(1), process.execPath, quorateBin(), 'agent', '--config', configPath]);
     const agent = new AgentProcess(proc);
+    current = agent;
     await agent.waitForLog(/^connected to gobgpd$/);
     return agent;
   }
@@ -229,8 +233,7 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
   }
 
   async function assertNothingLeft(gobgpdPid: number): Promise<void> {
-    expect(await addresses(lab.server)).not.toEqual(expect.arrayContaining([`${VIP4}/32`]));
-    expect((await addresses(lab.server)).filter((a) => a.startsWith(VIP4) || a.startsWith(VIP6))).toEqual([]);
+    expect((await addresses(lab.server)).filter((a) => a.startsWith(`${VIP4}/`))).toEqual([]);
     const local = await lab.server.ip(['route', 'show', 'table', 'local']);
     expect(local.stdout).not.toContain(VIP4);
     expect(await lab.routes(BGP_PREFIX)).toEqual([]);
@@ -249,7 +252,9 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
         { ...webService, prefixes: [BGP_PREFIX] },
         {
           name: 'db-vip',
-          prefixes: [`${VIP4}/32`, `${VIP6}/128`],
+          // IPv4 only: na6, which sends the unsolicited NA for IPv6, refuses a non-root user
+          // (see the last test).
+          prefixes: [`${VIP4}/32`],
           mode: 'exclusive',
           via: ['arp'],
           arp: { interface: 'eth0' },
@@ -266,6 +271,11 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
     await chownTree(lab.dir);
   });
 
+  afterEach(async () => {
+    await current?.process.stop();
+    current = undefined;
+  });
+
   afterAll(async () => {
     await lab?.teardown();
   });
@@ -273,9 +283,7 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
   it('runs with exactly those capabilities: gobgpd on port 179 and the prefix at BIRD, the ARP addresses on eth0 and in the router\'s neighbour cache; SIGTERM leaves nothing', async () => {
     // The router has met these addresses before, at another host: only the agent's
     // gratuitous ARP / unsolicited NA can correct its cache (Linux heeds them for known entries).
-    for (const address of [VIP4, VIP6]) {
-      await lab.router.ip(['neigh', 'replace', address, 'lladdr', STALE_MAC, 'dev', 'eth0', 'nud', 'stale']);
-    }
+    await lab.router.ip(['neigh', 'replace', VIP4, 'lladdr', STALE_MAC, 'dev', 'eth0', 'nud', 'stale']);
     const serverMac = JSON.parse((await lab.server.ip(['-j', 'link', 'show', 'dev', 'eth0'])).stdout)[0].address as string;
 
     const agent = await startAgent(unitCaps);
@@ -296,15 +304,10 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
     const [route] = await lab.waitRoutes(BGP_PREFIX, 1, EBGP);
     expect(route!.bgp.nextHop).toContain(SERVER_V4);
 
-    // ip addr (CAP_NET_ADMIN) put both addresses on eth0 …
-    await waitUntil(async () => {
-      const held = await addresses(lab.server);
-      return held.includes(`${VIP4}/32`) && held.includes(`${VIP6}/128`);
-    }, { timeout: ms(15_000), what: `${VIP4}/32 and ${VIP6}/128 on eth0 of the server` });
-    // … and arping / na6 (CAP_NET_RAW) told the router, whose cache now names this server.
-    for (const address of [VIP4, VIP6]) {
-      await waitUntil(async () => (await routerMac(address)) === serverMac, { timeout: ms(15_000), what: `the router's neighbour entry for ${address} at ${serverMac}` });
-    }
+    // ip addr (CAP_NET_ADMIN) put the address on eth0 …
+    await waitUntil(async () => (await addresses(lab.server)).includes(`${VIP4}/32`), { timeout: ms(15_000), what: `${VIP4}/32 on eth0 of the server` });
+    // … and arping (CAP_NET_RAW) told the router, whose cache now names this server.
+    await waitUntil(async () => (await routerMac(VIP4)) === serverMac, { timeout: ms(15_000), what: `the router's neighbour entry for ${VIP4} at ${serverMac}` });
     expect(agent.logs.filter((l) => l.level >= 40 && /^ARP/.test(l.msg))).toEqual([]);
     // The router itself resolves the address to this server.
     const arping = await lab.router.exec('arping', ['-c', '1', '-w', '5', '-I', 'eth0', VIP4], { allowFailure: true });
@@ -335,10 +338,37 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
       for (const a of await addresses(lab.server)) seen.add(a);
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect([...seen].filter((a) => a.startsWith(VIP4) || a.startsWith(VIP6))).toEqual([]);
+    expect([...seen].filter((a) => a.startsWith(`${VIP4}/`))).toEqual([]);
     expect(agent.logs.slice(retriesFrom).filter((l) => l.msg === 'ARP: service address added')).toEqual([]);
 
     expect(await stopAgent(agent)).toEqual({ code: 0, signal: null });
     await assertNothingLeft(gobgpdPid);
+  });
+
+  it('CAP_NET_RAW is needed too: arping and ndisc6 work with the unit\'s capabilities and not without it; na6 refuses every non-root user (known gap)', async () => {
+    const withoutNetRaw = unitCaps.filter((c) => c !== 'CAP_NET_RAW');
+    const asUnit = (caps: readonly string[], argv: readonly string[]) =>
+      lab.server.exec(asUnitWould(caps)[0]!, [...asUnitWould(caps).slice(1), ...argv], { allowFailure: true });
+    // The duplicate-address probes the agent runs before an early takeover (src/arp/duplicate-probe.ts).
+    const arping = ['arping', '-D', '-c', '1', '-w', '2', '-I', 'eth0', ROUTER_V4];
+    const ndisc6 = ['ndisc6', '-1', '-q', '-n', '-r', '1', '-w', '1000', ROUTER_V6, 'eth0'];
+    // arping -D exits 1 when the address is in use (the router answers): it sent and heard.
+    expect(await asUnit(unitCaps, arping)).toMatchObject({ code: 1, stdout: expect.stringMatching(/Received 1 response/) });
+    expect((await asUnit(unitCaps, ndisc6)).code).toBe(0);
+    // arping carries a file capability (cap_net_raw=ep) that NoNewPrivileges and the bounding
+    // set refuse to grant: the kernel will not even start it. ndisc6 is setuid root, ignored
+    // under NoNewPrivileges: its raw socket is refused.
+    const arpingWithout = await asUnit(withoutNetRaw, arping);
+    expect(arpingWithout.code).not.toBe(0);
+    expect(arpingWithout.stderr).toMatch(/Operation not permitted/);
+    const ndisc6Without = await asUnit(withoutNetRaw, ndisc6);
+    expect(ndisc6Without.code).not.toBe(0);
+    expect(ndisc6Without.stderr).toMatch(/Operation not permitted/);
+    // Known gap: na6 (ipv6toolkit), which sends the unsolicited NA of an IPv6 ARP service,
+    // checks for euid 0 itself, whatever the capabilities: under the unit an IPv6 address is
+    // added but not announced (neighbours learn it by their own solicitations). README, Deployment.
+    const na6 = await asUnit(unitCaps, ['na6', '-i', 'eth0', '-s', SERVER_V6, '-d', 'ff02::1', '-t', SERVER_V6, '-o', '-e']);
+    expect(na6.code).not.toBe(0);
+    expect(`${na6.stdout}${na6.stderr}`).toMatch(/needs root privileges/);
   });
 });
