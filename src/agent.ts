@@ -7,7 +7,7 @@
  */
 import type { Server } from 'node:http';
 import type { AgentConfig, Method } from './config/types.js';
-import { ms, type Millis } from './core/duration.js';
+import { formatDuration, ms, type Millis } from './core/duration.js';
 import type { ServiceName } from './core/ids.js';
 import type { Prefix, PrefixKey } from './core/prefix.js';
 import { decide, type ServiceDecision } from './decide.js';
@@ -28,11 +28,20 @@ import { TakeoverProbes } from './arp/takeover-probes.js';
 import { ownWithdrawBound } from './cluster/withdraw-bound.js';
 import { GuardedSpeaker } from './speaker/speaker.js';
 import { AgentMetrics } from './observe/metrics.js';
-import { startStatusServer } from './observe/status-server.js';
+import { controlSocketPath, startStatusServer } from './observe/status-server.js';
+import type { AgentStatusReport, ServiceReport } from './observe/status-report.js';
+import { MaintenanceFiles } from './drain/maintenance-files.js';
+import type { PeerInfo } from './gobgp/peer.js';
+import { mkdirSync } from 'node:fs';
+import { Notifier } from './observe/notify.js';
+import { FlapDamping } from './health/flap-damping.js';
 import type { Logger } from './observe/logger.js';
 
 /** How often the interfaces of services via arp are read (a link down moves a service within this). */
 const ARP_INTERFACE_READ_EVERY = ms(500);
+
+/** How often the maintenance folder is read besides its change notifications. */
+const MAINTENANCE_READ_EVERY = ms(1000);
 
 /** An address is added or renewed only on a decision at most this old (src/arp/reconcile-arp.ts). */
 const ARP_DECISION_FRESHNESS = ms(250);
@@ -41,9 +50,13 @@ const ARP_DECISION_FRESHNESS = ms(250);
 const monotonicNow = (): Millis => ms(performance.now());
 
 export class Agent {
-  private readonly metrics = new AgentMetrics();
+  private readonly metrics = new AgentMetrics(() => {
+    const q = this.quorum;
+    return q?.quorate && q.validUntil !== undefined ? Math.max(0, q.validUntil - monotonicNow()) : undefined;
+  });
   private readonly health: ServiceMonitors;
-  private readonly drained = new Set<ServiceName>();
+  /** Drained services: the maintenance files are the truth, so a drain survives a restart. */
+  private readonly maintenance: MaintenanceFiles;
   private decisions = new Map<ServiceName, ServiceDecision>();
   private quorum: QuorumVerdict | undefined;
   private readonly keeper: QuorumKeeper;
@@ -53,15 +66,21 @@ export class Agent {
   private client?: GobgpClient;
   private reconciler?: BgpReconciler;
   private localAs?: number;
-  private statusServer?: Server;
+  private readonly statusServers: Server[] = [];
+  private readonly startedAt = Date.now();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private unwatchPeers?: () => void;
-  private readonly peersEstablished = new Map<string, boolean>();
+  /** The speaker's BGP sessions, by neighbor address, as gobgpd last reported them. */
+  private readonly sessions = new Map<string, PeerInfo>();
   /** Services via arp: their addresses, whether their interfaces can hold them, early-takeover probes. */
   private arp?: ArpReconciler;
   private interfaces?: InterfaceWatch;
   private probes?: TakeoverProbes;
+  /** Flap damping: a held-down service counts as unhealthy; the timer re-decides when a hold ends. */
+  private readonly damping = new FlapDamping();
+  private releaseTimer: NodeJS.Timeout | undefined;
+  private readonly notifier?: Notifier;
 
   constructor(private config: AgentConfig, private readonly log: Logger) {
     this.health = new ServiceMonitors({
@@ -70,6 +89,16 @@ export class Agent {
       onOutcome: ({ service, kind, outcome }) =>
         this.metrics.checkDuration.observe({ service, kind, result: outcome.ok ? 'ok' : 'fail' }, (outcome.endedAt - outcome.startedAt) / 1000),
     });
+    this.maintenance = new MaintenanceFiles({
+      dir: config.maintenanceDir,
+      services: () => this.config.services.map((s) => s.name),
+      every: MAINTENANCE_READ_EVERY,
+      logger: log.child({ component: 'drain' }),
+      onChange: (drained, cause) => {
+        this.logDrainChanges(drained, `${cause} in ${config.maintenanceDir}`);
+        this.recompute(cause);
+      },
+    });
     this.keeper = new QuorumKeeper({
       config,
       localState: () => this.localState(),
@@ -77,18 +106,35 @@ export class Agent {
       logger: log,
       registry: this.metrics.registry,
     });
+    this.damping.configure(config.services);
+    if (config.notify) {
+      this.notifier = new Notifier({
+        config: config.notify, node: config.node.id, cluster: config.cluster.name, logger: log.child({ component: 'notify' }),
+        onResult: (result) => this.metrics.notifyRuns.inc({ result }),
+      });
+    }
   }
 
   async start(): Promise<void> {
     const { config, log } = this;
     log.info({ node: config.node.id, cluster: config.cluster.name, services: config.services.map((s) => s.name) }, 'quorate agent starting');
+    // Before anything is decided: a service drained before a restart stays drained.
+    const drained = this.maintenance.load();
+    if (drained.size > 0) log.info({ services: [...drained], dir: config.maintenanceDir }, `starting with ${[...drained].join(', ')} drained (maintenance files)`);
+    for (const s of config.services) this.metrics.serviceDrained.set({ service: s.name }, drained.has(s.name) ? 1 : 0);
+    this.lastDrained = new Set(drained);
+    this.maintenance.start();
+    const source = {
+      status: () => this.status(),
+      registry: this.metrics.registry,
+      setDrained: (service: string, drain: boolean, by: string) => this.setDrained(service, drain, by),
+    };
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    const control = controlSocketPath(config.stateDir);
+    this.statusServers.push(await startStatusServer({ socket: control }, source));
     if (config.status) {
-      this.statusServer = await startStatusServer(config.status.listen, {
-        status: () => this.status(),
-        registry: this.metrics.registry,
-        setDrained: (service, drained) => this.setDrained(service, drained),
-      });
-      log.info({ listen: `${config.status.listen.host}:${config.status.listen.port}` }, 'status API listening');
+      this.statusServers.push(await startStatusServer({ tcp: config.status.listen }, source));
+      log.info({ listen: `${config.status.listen.host}:${config.status.listen.port}`, control }, 'status API listening');
     }
     // Addresses first: a restarted agent drops what it no longer should hold before anything else.
     if (config.services.some((s) => s.via.includes('arp'))) await this.startArp();
@@ -124,18 +170,23 @@ export class Agent {
         this.metrics.reconciles.inc({ kind: stats.kind, result: 'ok' });
         this.metrics.driftRepaired.inc(stats.repaired);
         this.metrics.pathsAnnounced.set(this.reconciler?.appliedPaths().size ?? 0);
+        this.metrics.bgpInSync.set(this.reconciler?.healthy ? 1 : 0);
       },
-      onError: () => this.metrics.reconciles.inc({ kind: 'any', result: 'error' }),
+      onError: () => {
+        this.metrics.reconciles.inc({ kind: 'any', result: 'error' });
+        this.metrics.bgpInSync.set(0);
+      },
       fullSyncEvery: bgp.reconcileInterval,
     });
     // Leftovers of an earlier run (ours, per the record) go before anything is announced.
     await this.reconciler.fullSync();
     this.unwatchPeers = this.client.watchPeers((peer) => {
       const established = peer.established;
-      if (this.peersEstablished.get(peer.address) === established) return;
-      this.peersEstablished.set(peer.address, established);
+      const before = this.sessions.get(peer.address);
+      this.sessions.set(peer.address, peer);
+      if (before?.established === established) return;
       this.log.info({ peer: peer.address, asn: peer.asn, state: peer.state }, established ? 'BGP session established' : 'BGP session not established');
-      this.metrics.bgpPeersEstablished.set([...this.peersEstablished.values()].filter(Boolean).length);
+      this.metrics.bgpPeersEstablished.set([...this.sessions.values()].filter((p) => p.established).length);
       this.recompute(`BGP session with ${peer.address} ${established ? 'established' : 'lost'}`);
     });
   }
@@ -220,26 +271,90 @@ export class Agent {
 
   private onHealthChange(change: ServiceHealthChange): void {
     this.metrics.serviceHealthy.set({ service: change.service }, change.healthy ? 1 : 0);
+    this.dampAndNotify(change);
     // `checkEndedAt`: when the deciding probe returned (epoch ms), so the agent's own share of a
     // failover can be measured from the log (bench/).
     this.recompute(`${change.service} ${change.healthy ? 'healthy' : 'unhealthy'}: ${change.cause}`, change.outcome.endedAt);
   }
 
-  setDrained(service: string, drained: boolean): boolean {
+  /** Feeds the flap damper; notifies the service's new state (held down hides the health beneath). */
+  private dampAndNotify(change: ServiceHealthChange): void {
+    const now = monotonicNow();
+    const start = this.damping.record(change.service, now, change.healthy);
+    if (start) {
+      const config = this.config.services.find((s) => s.name === change.service)?.flapDamping;
+      const reason = `${start.changes} health changes within ${formatDuration(start.within)}`;
+      this.log.warn({ service: change.service, changes: start.changes, within: start.within, holdDown: config?.holdDown, heldDownUntil: wallTime(start.until) },
+        `${change.service} held down for flapping: ${reason}; released once stable for ${formatDuration(config?.holdDown ?? start.within)}`);
+      this.metrics.flapHoldDowns.inc({ service: change.service });
+      this.metrics.serviceHeldDown.set({ service: change.service }, 1);
+      this.notifier?.notify({ event: 'service', service: change.service, state: 'held-down', reason });
+      return;
+    }
+    if (this.damping.heldUntil(change.service, now) !== undefined) return;
+    this.notifier?.notify({ event: 'service', service: change.service, state: change.healthy ? 'healthy' : 'unhealthy', reason: change.cause });
+  }
+
+  /** Says once that a hold-down ended (the service's own health counts again) and sets the next release timer. */
+  private releaseHoldDowns(now: Millis): void {
+    for (const service of this.damping.released(now)) {
+      const configured = this.config.services.some((s) => s.name === service);
+      if (!configured) {
+        this.metrics.serviceHeldDown.remove({ service });
+        continue;
+      }
+      const healthy = this.health.isHealthy(service);
+      this.log.info({ service, healthy }, `${service} released from flap hold-down (${healthy ? 'healthy' : 'unhealthy'})`);
+      this.metrics.serviceHeldDown.set({ service }, 0);
+      this.notifier?.notify({ event: 'service', service, state: healthy ? 'healthy' : 'unhealthy', reason: 'flap hold-down ended' });
+    }
+    clearTimeout(this.releaseTimer);
+    const next = this.damping.nextRelease(now);
+    if (next === undefined) return;
+    this.releaseTimer = setTimeout(() => this.recompute('time: a flap hold-down ended'), Math.max(0, Math.ceil(next - now)));
+  }
+
+  /** decide() sees a held-down service as failing its checks: say what really keeps it withdrawn. */
+  private explainHoldDown(d: ServiceDecision, now: Millis): ServiceDecision {
+    if (d.serve || d.reason !== 'checks failing' || this.damping.heldUntil(d.service, now) === undefined) return d;
+    return { ...d, reason: 'held down for flapping' };
+  }
+
+  /** Checks pass and the service is not held down for flapping: what decide() and the peers see. */
+  private healthyNow(service: ServiceName, now: Millis): boolean {
+    return this.health.isHealthy(service) && this.damping.heldUntil(service, now) === undefined;
+  }
+
+  /**
+   * Drains or undrains a service (`all`: every one) by its maintenance file, then decides at
+   * once. False when no such service is configured.
+   */
+  async setDrained(service: string, drained: boolean, by = 'the operator'): Promise<boolean> {
     const names = service === 'all' ? this.config.services.map((s) => s.name) : this.config.services.filter((s) => s.name === service).map((s) => s.name);
     if (names.length === 0) return false;
-    for (const name of names) {
-      if (drained === this.drained.has(name)) continue;
-      if (drained) this.drained.add(name);
-      else this.drained.delete(name);
-      this.log.info({ service: name }, drained ? 'service drained by the operator' : 'service undrained by the operator');
-    }
+    const before = new Set(this.maintenance.drained());
+    const after = await this.maintenance.set(names, drained, by);
+    this.logDrainChanges(after, `by ${by}`, before);
     this.recompute(drained ? 'drain' : 'undrain');
     return true;
   }
 
+  private lastDrained: ReadonlySet<ServiceName> = new Set();
+
+  /** One line per service whose drained state changed. */
+  private logDrainChanges(now: ReadonlySet<ServiceName>, cause: string, before: ReadonlySet<ServiceName> = this.lastDrained): void {
+    for (const s of this.config.services) {
+      if (now.has(s.name) === before.has(s.name)) continue;
+      this.metrics.serviceDrained.set({ service: s.name }, now.has(s.name) ? 1 : 0);
+      this.log.info({ service: s.name, file: this.maintenance.fileOf(s.name) }, `${s.name} ${now.has(s.name) ? 'drained' : 'undrained'} ${cause}`);
+    }
+    this.lastDrained = new Set(now);
+  }
+
   private logQuorum(previous: QuorumVerdict | undefined, quorum: QuorumVerdict): void {
     this.metrics.quorate.set(quorum.quorate ? 1 : 0);
+    // Everything starts down (no quorum, unhealthy, withdrawn): only a change from there is notified.
+    if ((previous?.quorate ?? false) !== quorum.quorate) this.notifier?.notify({ event: 'quorum', state: quorum.quorate ? 'quorate' : 'no-quorum', reason: quorum.reason });
     if (previous?.quorate === quorum.quorate && previous.reason === quorum.reason) return;
     const trail = quorum.trail.map((t) => `${t.module}=${t.verdict.vote} (${t.verdict.reason})`);
     this.log[quorum.quorate ? 'info' : 'warn']({ quorate: quorum.quorate, trail }, quorum.quorate ? `quorum held: ${quorum.reason}` : `no quorum: ${quorum.reason}`);
@@ -258,8 +373,8 @@ export class Agent {
       const removed = !this.arp || s.prefixes.every((p) => this.arp!.released(p.key));
       const method = this.decisions.get(s.name)?.method;
       services.set(s.name, {
-        healthy: this.health.isHealthy(s.name),
-        drained: this.drained.has(s.name),
+        healthy: this.healthyNow(s.name, monotonicNow()),
+        drained: this.maintenance.drained().has(s.name),
         announceable: s.via.some((m) => methods.get(s.name)?.has(m)),
         priority: s.priority,
         holding,
@@ -276,7 +391,7 @@ export class Agent {
 
   /** The methods this node can use now, per service (DESIGN.md: bgp needs an established session). */
   private methods(): Map<ServiceName, Set<Method>> {
-    const bgp = this.reconciler !== undefined && [...this.peersEstablished.values()].some(Boolean);
+    const bgp = this.reconciler !== undefined && [...this.sessions.values()].some((p) => p.established);
     return new Map(this.config.services.map((s) => {
       const usable = new Set<Method>();
       if (bgp && s.via.includes('bgp')) usable.add('bgp');
@@ -289,7 +404,8 @@ export class Agent {
   private recompute(cause: string, checkEndedAt?: number): void {
     if (this.stopping) return;
     const now = monotonicNow();
-    const health = new Map(this.config.services.map((s) => [s.name, this.health.isHealthy(s.name)]));
+    this.releaseHoldDowns(now);
+    const health = new Map(this.config.services.map((s) => [s.name, this.healthyNow(s.name, now)]));
     const previousQuorum = this.quorum;
     const quorum = this.keeper.verdict(now);
     this.quorum = quorum;
@@ -307,13 +423,13 @@ export class Agent {
       self: this.config.node.id,
       services: this.config.services,
       health,
-      drained: this.drained,
+      drained: this.maintenance.drained(),
       quorum,
       peers: this.keeper.peerViews(now),
       methods: this.methods(),
       clearance,
       holding: new Set([...this.decisions.values()].filter((d) => d.serve).map((d) => d.service)),
-    });
+    }).map((d) => this.explainHoldDown(d, now));
     this.scheduleWakeUp(now, quorum, [...clearance.values()].map((c) => c.until));
     for (const d of decisions) {
       const before = this.decisions.get(d.service);
@@ -321,6 +437,10 @@ export class Agent {
       const previousHolder = d.serve && !before?.serve ? this.keeper.lastHolder(d.service) : undefined;
       if (d.serve && !before?.serve) this.keeper.holds(d.service);
       if (!d.serve && before?.serve) this.keeper.released(d.service, before.method, now);
+      if (d.serve !== (before?.serve ?? false)) {
+        this.notifyHolding(d);
+        this.metrics.serviceTransitions.inc({ service: d.service, to: d.serve ? 'serving' : 'withdrawn' });
+      }
       if (before && before.serve === d.serve && before.reason === d.reason) continue;
       const fields = { service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt, ...(previousHolder ? { previousHolder } : {}) };
       if (d.serve) this.log.info(fields, `announcing ${d.service}`);
@@ -331,6 +451,7 @@ export class Agent {
       if (decisions.some((d) => d.service === name)) continue;
       this.metrics.serviceServing.remove({ service: name });
       this.metrics.serviceHealthy.remove({ service: name });
+      if (before.serve) this.notifyHolding({ service: name, serve: false, reason: 'no longer configured' });
       if (before.serve) this.log.info({ service: name, serve: false, reason: 'no longer configured', cause }, `withdrawing ${name}: no longer configured`);
     }
     const released = decisions.filter((d) => !d.serve && this.decisions.get(d.service)?.serve);
@@ -342,6 +463,10 @@ export class Agent {
     if (this.arp) applied.push(this.arp.setDesired(this.desiredAddresses(decisions, quorum)));
     // A release is what a successor waits for: tell the peers as soon as it is done.
     if (released.length > 0) void Promise.allSettled(applied).then(() => this.keeper.announce());
+  }
+
+  private notifyHolding(d: ServiceDecision): void {
+    this.notifier?.notify({ event: 'holding', service: d.service, state: d.serve ? 'serving' : 'withdrawn', ...(d.serve && d.method ? { method: d.method } : {}), reason: d.reason });
   }
 
   /** The addresses to hold: those of services served by ARP, never past the quorum's validity. */
@@ -384,6 +509,7 @@ export class Agent {
       ['bgp.reconcile-interval', old.bgp?.reconcileInterval, next.bgp?.reconcileInterval],
       ['bgp.call-timeout', old.bgp?.callTimeout, next.bgp?.callTimeout],
       ['arp', old.arp, next.arp],
+      ['notify', old.notify, next.notify],
     ];
     const kept = restartOnly.filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b)).map(([key]) => key);
     if (old.bgp && !next.bgp) kept.push('bgp');
@@ -396,7 +522,8 @@ export class Agent {
       return;
     }
     this.config = { ...old, bgp, services: next.services };
-    for (const name of this.drained) if (!next.services.some((s) => s.name === name)) this.drained.delete(name);
+    // New limits apply from the next change on; a service that lost its damping is released now.
+    this.damping.configure(this.config.services);
     await this.health.apply(this.config.services);
     this.reconciler?.setConfiguredPrefixes(configuredPrefixes(this.config));
     this.log.info({ services: this.config.services.map((s) => s.name) }, 'config reloaded');
@@ -404,35 +531,74 @@ export class Agent {
     await this.reconciler?.fullSync();
   }
 
-  status(): unknown {
+  status(): AgentStatusReport {
+    const now = monotonicNow();
+    const quorum = this.quorum;
+    const peerViews = this.keeper.peerViews(now);
+    const seen = this.keeper.seen(now);
+    const snapshots = new Map(this.health.snapshot().map((h) => [h.service, h]));
+    const iso = (epochMs: number) => new Date(epochMs).toISOString();
+    const result = (o: { ok: boolean; detail: string; startedAt: number; endedAt: number }) =>
+      ({ ok: o.ok, detail: o.detail, latencyMs: Math.round((o.endedAt - o.startedAt) * 100) / 100, at: iso(o.endedAt) });
+    const services = this.config.services.map((s): ServiceReport => {
+      const decision = this.decisions.get(s.name);
+      const drained = this.maintenance.drained().has(s.name);
+      const holder = decision?.serve ? this.config.node.id : peerViews.find((p) => p.services.get(s.name)?.holding)?.id;
+      return {
+        name: s.name,
+        mode: s.mode,
+        via: s.via,
+        prefixes: s.prefixes.map((p) => p.key),
+        healthy: this.health.isHealthy(s.name),
+        drained,
+        ...(drained ? { maintenanceFile: this.maintenance.fileOf(s.name) } : {}),
+        serving: decision?.serve ?? false,
+        ...(decision?.serve && decision.method ? { method: decision.method } : {}),
+        ...(decision ? { reason: decision.reason } : {}),
+        ...(s.mode === 'exclusive' && holder ? { holder } : {}),
+        ...heldDownUntilField(this.damping.heldUntil(s.name, now)),
+        checks: (snapshots.get(s.name)?.checks ?? []).map((c) => ({
+          label: c.label, kind: c.kind, up: c.up, passes: c.consecutivePasses, fails: c.consecutiveFails, rise: c.rise, fall: c.fall,
+          ...(c.lastOutcome ? { last: result(c.lastOutcome) } : {}),
+          recent: c.recent.map(result),
+        })),
+      };
+    });
     return {
       node: this.config.node.id,
       cluster: this.config.cluster.name,
-      quorum: { quorate: this.quorum?.quorate ?? false, reason: this.quorum?.reason, trail: this.quorum?.trail, cluster: this.keeper.status() },
-      services: this.config.services.map((s) => ({
-        name: s.name,
-        mode: s.mode,
-        prefixes: s.prefixes.map((p) => p.key),
-        healthy: this.health.isHealthy(s.name),
-        drained: this.drained.has(s.name),
-        serving: this.decisions.get(s.name)?.serve ?? false,
-        reason: this.decisions.get(s.name)?.reason,
+      time: new Date().toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      quorum: {
+        quorate: quorum?.quorate ?? false,
+        reason: quorum?.reason ?? 'starting',
+        ...(quorum?.quorate && quorum.validUntil !== undefined ? { leaseRemainingMs: Math.max(0, Math.round(quorum.validUntil - now)) } : {}),
+        trail: (quorum?.trail ?? []).map((t) => ({ module: t.module, vote: t.verdict.vote, reason: t.verdict.reason })),
+        seenPeers: [...seen],
+        server: (this.keeper.status(now) as { server?: unknown }).server,
+      },
+      peers: this.config.cluster.peers.map((p) => ({
+        id: p.id,
+        address: `${p.address.host}:${p.address.port}`,
+        votes: p.votes,
+        seen: seen.has(p.id),
+        holding: [...(peerViews.find((v) => v.id === p.id)?.services ?? new Map())].filter(([, v]) => v.holding).map(([name]) => name),
       })),
-      health: this.health.snapshot(),
-      arp: this.arp
-        ? {
-            held: [...this.arp.held().values()].map((h) => ({ address: h.prefix.key, interface: h.interface })),
-            usable: Object.fromEntries(this.config.services.filter((s) => s.via.includes('arp')).map((s) => [s.name, this.interfaces?.reason(s.name) ?? 'usable'])),
-          }
-        : undefined,
-      bgp: this.reconciler
-        ? {
-            speaker: this.speaker ? 'run' : 'external',
-            inSync: this.reconciler.healthy,
-            announced: [...this.reconciler.appliedPaths().keys()],
-            peers: Object.fromEntries(this.peersEstablished),
-          }
-        : undefined,
+      services,
+      ...(this.reconciler ? {
+        bgp: {
+          speaker: this.speaker ? 'run' as const : 'external' as const,
+          inSync: this.reconciler.healthy,
+          announced: [...this.reconciler.appliedPaths().keys()],
+          sessions: [...this.sessions.values()].map((p) => ({ address: p.address, asn: p.asn, state: p.state, established: p.established })),
+        },
+      } : {}),
+      ...(this.arp ? {
+        arp: {
+          held: [...this.arp.held().values()].map((h) => ({ address: h.prefix.key, interface: h.interface })),
+          interfaces: Object.fromEntries(this.config.services.filter((s) => s.via.includes('arp')).map((s) => [s.name, this.interfaces?.reason(s.name) ?? 'usable'])),
+        },
+      } : {}),
     };
   }
 
@@ -443,6 +609,10 @@ export class Agent {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.wakeUp);
+    clearTimeout(this.releaseTimer);
+    for (const d of this.decisions.values()) if (d.serve) this.notifyHolding({ service: d.service, serve: false, reason: `agent stopping: ${reason}` });
+    // Runs beside the rest of the shutdown: queued events get a short grace, then the running command is killed.
+    const notified = this.notifier?.stop();
     // Withdraw first: a check that hangs until its timeout must not delay it.
     if (this.reconciler) {
       this.reconciler.stop();
@@ -462,9 +632,20 @@ export class Agent {
     this.unwatchPeers?.();
     this.client?.close();
     await this.speaker?.stop();
-    await new Promise<void>((resolve) => (this.statusServer ? this.statusServer.close(() => resolve()) : resolve()));
+    this.maintenance.stop();
+    await Promise.all(this.statusServers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await notified;
     this.log.info('stopped');
   }
+}
+
+/** A monotonic instant as wall-clock time (for people: logs and /status). */
+function wallTime(at: Millis): string {
+  return new Date(Date.now() + (at - monotonicNow())).toISOString();
+}
+
+function heldDownUntilField(until: Millis | undefined): { heldDownUntil?: string } {
+  return until === undefined ? {} : { heldDownUntil: wallTime(until) };
 }
 
 /** Every prefix the config names, served or not: the reconciler manages exactly these (and its record). */

@@ -10,6 +10,11 @@ import { Agent } from './agent.js';
 import { runCertsCommand } from './tls/certs-command.js';
 import { formatPlanTable, planFor } from './plan/plan.js';
 import { speakerAs } from './plan/speaker-as.js';
+import { askAgent } from './observe/status-client.js';
+import { formatStatus, type AgentStatusReport } from './observe/status-report.js';
+import { MaintenanceFiles } from './drain/maintenance-files.js';
+import type { AgentConfig } from './config/types.js';
+import { ms } from './core/duration.js';
 import { frrFilter } from './plan/router-filter.js';
 import { birdFilter } from './plan/bird-filter.js';
 import { isAsNumber } from './plan/router-session.js';
@@ -137,6 +142,59 @@ export async function main(argv: string[]): Promise<void> {
       }
     });
 
+  program
+    .command('status')
+    .description('print what the running agent sees and decided: services, checks, quorum, peers, BGP sessions, held addresses')
+    .option('-c, --config <file>', 'the agent config (YAML): finds the agent by its state-dir control socket or status.listen', DEFAULT_AGENT_CONFIG)
+    .option('--json', 'print the agent\'s /status JSON as is')
+    .action(async (opts: { config: string; json?: boolean }) => {
+      const config = loadForControl(opts.config);
+      if (!config) return;
+      const answer = await askAgent(config, 'GET', '/status');
+      if (!answer || answer.code !== 200) {
+        console.error(`quorate status: no agent answers for ${opts.config} (control socket in ${config.stateDir}${config.status ? `, or ${config.status.listen.host}:${config.status.listen.port}` : ''})`);
+        process.exitCode = 3;
+        return;
+      }
+      process.stdout.write(opts.json ? answer.body : formatStatus(JSON.parse(answer.body) as AgentStatusReport));
+    });
+
+  for (const [name, drain] of [['drain', true], ['undrain', false]] as const) {
+    program
+      .command(`${name} <service>`)
+      .description(drain
+        ? 'withdraw a service gracefully (an exclusive one moves to its next node) and keep it withdrawn, across restarts, until undrain; "all" for every service'
+        : 'end a drain: the service is served again when healthy and quorate; "all" for every service')
+      .option('-c, --config <file>', 'the agent config (YAML)', DEFAULT_AGENT_CONFIG)
+      .action(async (service: string, opts: { config: string }) => {
+        const config = loadForControl(opts.config);
+        if (!config) return;
+        const known = service === 'all' || config.services.some((s) => s.name === service);
+        if (!known) {
+          console.error(`quorate ${name}: no service "${service}" in ${opts.config} (services: ${config.services.map((s) => s.name).join(', ')})`);
+          process.exitCode = 1;
+          return;
+        }
+        const answer = await askAgent(config, 'POST', `/${name}/${encodeURIComponent(service)}`);
+        if (answer) {
+          if (answer.code === 200) console.log(`${service}: ${drain ? 'drained' : 'undrained'} (agent on ${answer.via})`);
+          else {
+            console.error(`quorate ${name}: the agent refused (${answer.code}): ${answer.body.trim()}`);
+            process.exitCode = 1;
+          }
+          return;
+        }
+        // No agent runs: the maintenance file alone carries the drain to its next start.
+        const files = new MaintenanceFiles({
+          dir: config.maintenanceDir, services: () => config.services.map((s) => s.name), every: ms(1000),
+          logger: createLogger({ level: 'warn', pretty: false }), onChange: () => undefined,
+        });
+        const names = service === 'all' ? config.services.map((s) => s.name) : config.services.filter((s) => s.name === service).map((s) => s.name);
+        await files.set(names, drain, 'quorate ' + name);
+        console.log(`${service}: ${drain ? 'drained' : 'undrained'} by maintenance file in ${config.maintenanceDir} (no agent answers now; it applies at the agent's start)`);
+      });
+  }
+
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
   program
     .command('certs')
@@ -158,6 +216,18 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   await program.parseAsync(argv, { from: 'user' });
+}
+
+const DEFAULT_AGENT_CONFIG = '/etc/quorate/agent.yaml';
+
+/** The config of the agent to talk to; errors are printed and set the exit code. */
+function loadForControl(file: string): AgentConfig | undefined {
+  const { config, diagnostics } = loadAgentConfig(file, 'check');
+  if (report(diagnostics.filter((d) => d.severity === 'error')) || !config) {
+    process.exitCode = 1;
+    return undefined;
+  }
+  return config;
 }
 
 /** Prints diagnostics to stderr; true when any is an error. */

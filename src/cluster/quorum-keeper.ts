@@ -196,6 +196,11 @@ export class QuorumKeeper {
     this.handover.selfReleased(service, now, method);
   }
 
+  /** The peers this node sees now (complete round trips). */
+  seen(now: Millis = this.now()): ReadonlySet<NodeId> {
+    return this.membership?.seen(now) ?? new Set();
+  }
+
   status(now: Millis = this.now()): unknown {
     return {
       seen: this.membership ? [...this.membership.seen(now)] : [],

@@ -57,6 +57,8 @@ export interface CheckSnapshot {
   /** A probe is running right now. */
   running: boolean;
   lastOutcome?: CheckOutcome;
+  /** The last few outcomes, oldest first (the status API shows them with their latency). */
+  recent: CheckOutcome[];
 }
 
 export interface ServiceHealthSnapshot {
@@ -79,6 +81,9 @@ export interface HealthMonitorOptions {
 /** The least time stop() grants an aborted probe to clean up (an exec probe reaps its group). */
 const STOP_GRACE_MIN_MS = 100;
 
+/** Outcomes kept per check for the status API: enough to see a flap, small enough to print. */
+const RECENT_OUTCOMES = 10;
+
 interface CheckRunner {
   readonly service: ServiceState;
   readonly config: CheckConfig;
@@ -86,6 +91,7 @@ interface CheckRunner {
   readonly prober: Prober;
   state: HysteresisState;
   lastOutcome: CheckOutcome | undefined;
+  recent: CheckOutcome[];
   /** The current probe's promise, until it settles — even after it timed out. */
   inFlight: Promise<void> | undefined;
   /** Aborts the current probe (timeout or stop). */
@@ -122,6 +128,7 @@ export class HealthMonitor {
           prober: proberFor(check),
           state: INITIAL_HYSTERESIS,
           lastOutcome: undefined,
+          recent: [],
           inFlight: undefined,
           controller: undefined,
           cancelTimer: undefined,
@@ -194,6 +201,7 @@ export class HealthMonitor {
         fall: check.config.fall,
         running: check.controller !== undefined,
         ...(check.lastOutcome ? { lastOutcome: { ...check.lastOutcome } } : {}),
+        recent: check.recent.map((o) => ({ ...o })),
       })),
     }));
   }
@@ -249,6 +257,8 @@ export class HealthMonitor {
     if (this.stopped) return;
     const previous = check.lastOutcome;
     check.lastOutcome = outcome;
+    check.recent.push(outcome);
+    if (check.recent.length > RECENT_OUTCOMES) check.recent.shift();
     try {
       this.opts.onOutcome?.({ service: check.service.name, check: check.label, kind: check.config.kind, outcome });
     } catch (err) {
