@@ -13,7 +13,9 @@
  *   service's addresses appear on eth0 and the router's neighbour cache learns them from the
  *   gratuitous ARP / unsolicited NA; SIGTERM: exit 0, nothing left behind;
  * - the same without CAP_NET_ADMIN: the agent logs why it cannot add the address, the address
- *   never appears, and BGP (which does not need it) still works.
+ *   never appears, and BGP (which does not need it) still works; without CAP_NET_BIND_SERVICE
+ *   gobgpd cannot listen on 179 and the agent exits 1; without CAP_NET_RAW arping and ndisc6
+ *   fail (and na6 refuses any non-root user: a known gap, recorded here).
  */
 import { chown, copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -195,11 +197,16 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
   /** The agent of the running test, stopped after it even when the test fails. */
   let current: AgentProcess | undefined;
 
-  /** Starts the agent in the server namespace under `asUnitWould(caps)`. */
-  async function startAgent(caps: readonly string[]): Promise<AgentProcess> {
+  /** Spawns the agent in the server namespace under `asUnitWould(caps)`. */
+  async function spawnAgent(caps: readonly string[]): Promise<AgentProcess> {
     const proc = await lab.server.spawn('agent', asUnitWould(caps)[0]!, [...asUnitWould(caps).slice(1), process.execPath, quorateBin(), 'agent', '--config', configPath]);
-    const agent = new AgentProcess(proc);
-    current = agent;
+    current = new AgentProcess(proc);
+    return current;
+  }
+
+  /** Spawns the agent and waits until it talks to its gobgpd. */
+  async function startAgent(caps: readonly string[]): Promise<AgentProcess> {
+    const agent = await spawnAgent(caps);
     await agent.waitForLog(/^connected to gobgpd$/);
     return agent;
   }
@@ -343,6 +350,15 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
 
     expect(await stopAgent(agent)).toEqual({ code: 0, signal: null });
     await assertNothingLeft(gobgpdPid);
+  });
+
+  it('without CAP_NET_BIND_SERVICE gobgpd cannot listen on port 179: the agent says so and exits 1 (systemd restarts it), leaving nothing', async () => {
+    const agent = await spawnAgent(unitCaps.filter((c) => c !== 'CAP_NET_BIND_SERVICE'));
+    expect(await agent.process.exited).toEqual({ code: 1, signal: null });
+    const fatal = agent.logs.find((l) => l.msg === 'agent could not start');
+    expect(String(fatal?.err)).toMatch(/179: bind: permission denied/);
+    expect(await unprivilegedPids()).toEqual([]);
+    expect((await addresses(lab.server)).filter((a) => a.startsWith(`${VIP4}/`))).toEqual([]);
   });
 
   it('CAP_NET_RAW is needed too: arping and ndisc6 work with the unit\'s capabilities and not without it; na6 refuses every non-root user (known gap)', async () => {
