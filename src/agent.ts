@@ -28,13 +28,20 @@ import { TakeoverProbes } from './arp/takeover-probes.js';
 import { ownWithdrawBound } from './cluster/withdraw-bound.js';
 import { GuardedSpeaker } from './speaker/speaker.js';
 import { AgentMetrics } from './observe/metrics.js';
-import { startStatusServer } from './observe/status-server.js';
+import { controlSocketPath, startStatusServer } from './observe/status-server.js';
+import type { AgentStatusReport, ServiceReport } from './observe/status-report.js';
+import { MaintenanceFiles } from './drain/maintenance-files.js';
+import type { PeerInfo } from './gobgp/peer.js';
+import { mkdirSync } from 'node:fs';
 import { Notifier } from './observe/notify.js';
 import { FlapDamping } from './health/flap-damping.js';
 import type { Logger } from './observe/logger.js';
 
 /** How often the interfaces of services via arp are read (a link down moves a service within this). */
 const ARP_INTERFACE_READ_EVERY = ms(500);
+
+/** How often the maintenance folder is read besides its change notifications. */
+const MAINTENANCE_READ_EVERY = ms(1000);
 
 /** An address is added or renewed only on a decision at most this old (src/arp/reconcile-arp.ts). */
 const ARP_DECISION_FRESHNESS = ms(250);
@@ -43,9 +50,13 @@ const ARP_DECISION_FRESHNESS = ms(250);
 const monotonicNow = (): Millis => ms(performance.now());
 
 export class Agent {
-  private readonly metrics = new AgentMetrics();
+  private readonly metrics = new AgentMetrics(() => {
+    const q = this.quorum;
+    return q?.quorate && q.validUntil !== undefined ? Math.max(0, q.validUntil - monotonicNow()) : undefined;
+  });
   private readonly health: ServiceMonitors;
-  private readonly drained = new Set<ServiceName>();
+  /** Drained services: the maintenance files are the truth, so a drain survives a restart. */
+  private readonly maintenance: MaintenanceFiles;
   private decisions = new Map<ServiceName, ServiceDecision>();
   private quorum: QuorumVerdict | undefined;
   private readonly keeper: QuorumKeeper;
@@ -55,11 +66,13 @@ export class Agent {
   private client?: GobgpClient;
   private reconciler?: BgpReconciler;
   private localAs?: number;
-  private statusServer?: Server;
+  private readonly statusServers: Server[] = [];
+  private readonly startedAt = Date.now();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private unwatchPeers?: () => void;
-  private readonly peersEstablished = new Map<string, boolean>();
+  /** The speaker's BGP sessions, by neighbor address, as gobgpd last reported them. */
+  private readonly sessions = new Map<string, PeerInfo>();
   /** Services via arp: their addresses, whether their interfaces can hold them, early-takeover probes. */
   private arp?: ArpReconciler;
   private interfaces?: InterfaceWatch;
@@ -75,6 +88,16 @@ export class Agent {
       onChange: (change) => this.onHealthChange(change),
       onOutcome: ({ service, kind, outcome }) =>
         this.metrics.checkDuration.observe({ service, kind, result: outcome.ok ? 'ok' : 'fail' }, (outcome.endedAt - outcome.startedAt) / 1000),
+    });
+    this.maintenance = new MaintenanceFiles({
+      dir: config.maintenanceDir,
+      services: () => this.config.services.map((s) => s.name),
+      every: MAINTENANCE_READ_EVERY,
+      logger: log.child({ component: 'drain' }),
+      onChange: (drained, cause) => {
+        this.logDrainChanges(drained, `${cause} in ${config.maintenanceDir}`);
+        this.recompute(cause);
+      },
     });
     this.keeper = new QuorumKeeper({
       config,
@@ -95,13 +118,23 @@ export class Agent {
   async start(): Promise<void> {
     const { config, log } = this;
     log.info({ node: config.node.id, cluster: config.cluster.name, services: config.services.map((s) => s.name) }, 'quorate agent starting');
+    // Before anything is decided: a service drained before a restart stays drained.
+    const drained = this.maintenance.load();
+    if (drained.size > 0) log.info({ services: [...drained], dir: config.maintenanceDir }, `starting with ${[...drained].join(', ')} drained (maintenance files)`);
+    for (const s of config.services) this.metrics.serviceDrained.set({ service: s.name }, drained.has(s.name) ? 1 : 0);
+    this.lastDrained = new Set(drained);
+    this.maintenance.start();
+    const source = {
+      status: () => this.status(),
+      registry: this.metrics.registry,
+      setDrained: (service: string, drain: boolean, by: string) => this.setDrained(service, drain, by),
+    };
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    const control = controlSocketPath(config.stateDir);
+    this.statusServers.push(await startStatusServer({ socket: control }, source));
     if (config.status) {
-      this.statusServer = await startStatusServer(config.status.listen, {
-        status: () => this.status(),
-        registry: this.metrics.registry,
-        setDrained: (service, drained) => this.setDrained(service, drained),
-      });
-      log.info({ listen: `${config.status.listen.host}:${config.status.listen.port}` }, 'status API listening');
+      this.statusServers.push(await startStatusServer({ tcp: config.status.listen }, source));
+      log.info({ listen: `${config.status.listen.host}:${config.status.listen.port}`, control }, 'status API listening');
     }
     // Addresses first: a restarted agent drops what it no longer should hold before anything else.
     if (config.services.some((s) => s.via.includes('arp'))) await this.startArp();
@@ -137,18 +170,23 @@ export class Agent {
         this.metrics.reconciles.inc({ kind: stats.kind, result: 'ok' });
         this.metrics.driftRepaired.inc(stats.repaired);
         this.metrics.pathsAnnounced.set(this.reconciler?.appliedPaths().size ?? 0);
+        this.metrics.bgpInSync.set(this.reconciler?.healthy ? 1 : 0);
       },
-      onError: () => this.metrics.reconciles.inc({ kind: 'any', result: 'error' }),
+      onError: () => {
+        this.metrics.reconciles.inc({ kind: 'any', result: 'error' });
+        this.metrics.bgpInSync.set(0);
+      },
       fullSyncEvery: bgp.reconcileInterval,
     });
     // Leftovers of an earlier run (ours, per the record) go before anything is announced.
     await this.reconciler.fullSync();
     this.unwatchPeers = this.client.watchPeers((peer) => {
       const established = peer.established;
-      if (this.peersEstablished.get(peer.address) === established) return;
-      this.peersEstablished.set(peer.address, established);
+      const before = this.sessions.get(peer.address);
+      this.sessions.set(peer.address, peer);
+      if (before?.established === established) return;
       this.log.info({ peer: peer.address, asn: peer.asn, state: peer.state }, established ? 'BGP session established' : 'BGP session not established');
-      this.metrics.bgpPeersEstablished.set([...this.peersEstablished.values()].filter(Boolean).length);
+      this.metrics.bgpPeersEstablished.set([...this.sessions.values()].filter((p) => p.established).length);
       this.recompute(`BGP session with ${peer.address} ${established ? 'established' : 'lost'}`);
     });
   }
@@ -287,17 +325,30 @@ export class Agent {
     return this.health.isHealthy(service) && this.damping.heldUntil(service, now) === undefined;
   }
 
-  setDrained(service: string, drained: boolean): boolean {
+  /**
+   * Drains or undrains a service (`all`: every one) by its maintenance file, then decides at
+   * once. False when no such service is configured.
+   */
+  async setDrained(service: string, drained: boolean, by = 'the operator'): Promise<boolean> {
     const names = service === 'all' ? this.config.services.map((s) => s.name) : this.config.services.filter((s) => s.name === service).map((s) => s.name);
     if (names.length === 0) return false;
-    for (const name of names) {
-      if (drained === this.drained.has(name)) continue;
-      if (drained) this.drained.add(name);
-      else this.drained.delete(name);
-      this.log.info({ service: name }, drained ? 'service drained by the operator' : 'service undrained by the operator');
-    }
+    const before = new Set(this.maintenance.drained());
+    const after = await this.maintenance.set(names, drained, by);
+    this.logDrainChanges(after, `by ${by}`, before);
     this.recompute(drained ? 'drain' : 'undrain');
     return true;
+  }
+
+  private lastDrained: ReadonlySet<ServiceName> = new Set();
+
+  /** One line per service whose drained state changed. */
+  private logDrainChanges(now: ReadonlySet<ServiceName>, cause: string, before: ReadonlySet<ServiceName> = this.lastDrained): void {
+    for (const s of this.config.services) {
+      if (now.has(s.name) === before.has(s.name)) continue;
+      this.metrics.serviceDrained.set({ service: s.name }, now.has(s.name) ? 1 : 0);
+      this.log.info({ service: s.name, file: this.maintenance.fileOf(s.name) }, `${s.name} ${now.has(s.name) ? 'drained' : 'undrained'} ${cause}`);
+    }
+    this.lastDrained = new Set(now);
   }
 
   private logQuorum(previous: QuorumVerdict | undefined, quorum: QuorumVerdict): void {
@@ -323,7 +374,7 @@ export class Agent {
       const method = this.decisions.get(s.name)?.method;
       services.set(s.name, {
         healthy: this.healthyNow(s.name, monotonicNow()),
-        drained: this.drained.has(s.name),
+        drained: this.maintenance.drained().has(s.name),
         announceable: s.via.some((m) => methods.get(s.name)?.has(m)),
         priority: s.priority,
         holding,
@@ -340,7 +391,7 @@ export class Agent {
 
   /** The methods this node can use now, per service (DESIGN.md: bgp needs an established session). */
   private methods(): Map<ServiceName, Set<Method>> {
-    const bgp = this.reconciler !== undefined && [...this.peersEstablished.values()].some(Boolean);
+    const bgp = this.reconciler !== undefined && [...this.sessions.values()].some((p) => p.established);
     return new Map(this.config.services.map((s) => {
       const usable = new Set<Method>();
       if (bgp && s.via.includes('bgp')) usable.add('bgp');
@@ -372,7 +423,7 @@ export class Agent {
       self: this.config.node.id,
       services: this.config.services,
       health,
-      drained: this.drained,
+      drained: this.maintenance.drained(),
       quorum,
       peers: this.keeper.peerViews(now),
       methods: this.methods(),
@@ -386,7 +437,10 @@ export class Agent {
       const previousHolder = d.serve && !before?.serve ? this.keeper.lastHolder(d.service) : undefined;
       if (d.serve && !before?.serve) this.keeper.holds(d.service);
       if (!d.serve && before?.serve) this.keeper.released(d.service, before.method, now);
-      if (d.serve !== (before?.serve ?? false)) this.notifyHolding(d);
+      if (d.serve !== (before?.serve ?? false)) {
+        this.notifyHolding(d);
+        this.metrics.serviceTransitions.inc({ service: d.service, to: d.serve ? 'serving' : 'withdrawn' });
+      }
       if (before && before.serve === d.serve && before.reason === d.reason) continue;
       const fields = { service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt, ...(previousHolder ? { previousHolder } : {}) };
       if (d.serve) this.log.info(fields, `announcing ${d.service}`);
@@ -470,7 +524,6 @@ export class Agent {
     this.config = { ...old, bgp, services: next.services };
     // New limits apply from the next change on; a service that lost its damping is released now.
     this.damping.configure(this.config.services);
-    for (const name of this.drained) if (!next.services.some((s) => s.name === name)) this.drained.delete(name);
     await this.health.apply(this.config.services);
     this.reconciler?.setConfiguredPrefixes(configuredPrefixes(this.config));
     this.log.info({ services: this.config.services.map((s) => s.name) }, 'config reloaded');
@@ -478,36 +531,74 @@ export class Agent {
     await this.reconciler?.fullSync();
   }
 
-  status(): unknown {
+  status(): AgentStatusReport {
+    const now = monotonicNow();
+    const quorum = this.quorum;
+    const peerViews = this.keeper.peerViews(now);
+    const seen = this.keeper.seen(now);
+    const snapshots = new Map(this.health.snapshot().map((h) => [h.service, h]));
+    const iso = (epochMs: number) => new Date(epochMs).toISOString();
+    const result = (o: { ok: boolean; detail: string; startedAt: number; endedAt: number }) =>
+      ({ ok: o.ok, detail: o.detail, latencyMs: Math.round((o.endedAt - o.startedAt) * 100) / 100, at: iso(o.endedAt) });
+    const services = this.config.services.map((s): ServiceReport => {
+      const decision = this.decisions.get(s.name);
+      const drained = this.maintenance.drained().has(s.name);
+      const holder = decision?.serve ? this.config.node.id : peerViews.find((p) => p.services.get(s.name)?.holding)?.id;
+      return {
+        name: s.name,
+        mode: s.mode,
+        via: s.via,
+        prefixes: s.prefixes.map((p) => p.key),
+        healthy: this.health.isHealthy(s.name),
+        drained,
+        ...(drained ? { maintenanceFile: this.maintenance.fileOf(s.name) } : {}),
+        serving: decision?.serve ?? false,
+        ...(decision?.serve && decision.method ? { method: decision.method } : {}),
+        ...(decision ? { reason: decision.reason } : {}),
+        ...(s.mode === 'exclusive' && holder ? { holder } : {}),
+        ...heldDownUntilField(this.damping.heldUntil(s.name, now)),
+        checks: (snapshots.get(s.name)?.checks ?? []).map((c) => ({
+          label: c.label, kind: c.kind, up: c.up, passes: c.consecutivePasses, fails: c.consecutiveFails, rise: c.rise, fall: c.fall,
+          ...(c.lastOutcome ? { last: result(c.lastOutcome) } : {}),
+          recent: c.recent.map(result),
+        })),
+      };
+    });
     return {
       node: this.config.node.id,
       cluster: this.config.cluster.name,
-      quorum: { quorate: this.quorum?.quorate ?? false, reason: this.quorum?.reason, trail: this.quorum?.trail, cluster: this.keeper.status() },
-      services: this.config.services.map((s) => ({
-        name: s.name,
-        mode: s.mode,
-        prefixes: s.prefixes.map((p) => p.key),
-        healthy: this.health.isHealthy(s.name),
-        drained: this.drained.has(s.name),
-        serving: this.decisions.get(s.name)?.serve ?? false,
-        reason: this.decisions.get(s.name)?.reason,
-        ...heldDownUntilField(this.damping.heldUntil(s.name, monotonicNow())),
+      time: new Date().toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      quorum: {
+        quorate: quorum?.quorate ?? false,
+        reason: quorum?.reason ?? 'starting',
+        ...(quorum?.quorate && quorum.validUntil !== undefined ? { leaseRemainingMs: Math.max(0, Math.round(quorum.validUntil - now)) } : {}),
+        trail: (quorum?.trail ?? []).map((t) => ({ module: t.module, vote: t.verdict.vote, reason: t.verdict.reason })),
+        seenPeers: [...seen],
+        server: (this.keeper.status(now) as { server?: unknown }).server,
+      },
+      peers: this.config.cluster.peers.map((p) => ({
+        id: p.id,
+        address: `${p.address.host}:${p.address.port}`,
+        votes: p.votes,
+        seen: seen.has(p.id),
+        holding: [...(peerViews.find((v) => v.id === p.id)?.services ?? new Map())].filter(([, v]) => v.holding).map(([name]) => name),
       })),
-      health: this.health.snapshot(),
-      arp: this.arp
-        ? {
-            held: [...this.arp.held().values()].map((h) => ({ address: h.prefix.key, interface: h.interface })),
-            usable: Object.fromEntries(this.config.services.filter((s) => s.via.includes('arp')).map((s) => [s.name, this.interfaces?.reason(s.name) ?? 'usable'])),
-          }
-        : undefined,
-      bgp: this.reconciler
-        ? {
-            speaker: this.speaker ? 'run' : 'external',
-            inSync: this.reconciler.healthy,
-            announced: [...this.reconciler.appliedPaths().keys()],
-            peers: Object.fromEntries(this.peersEstablished),
-          }
-        : undefined,
+      services,
+      ...(this.reconciler ? {
+        bgp: {
+          speaker: this.speaker ? 'run' as const : 'external' as const,
+          inSync: this.reconciler.healthy,
+          announced: [...this.reconciler.appliedPaths().keys()],
+          sessions: [...this.sessions.values()].map((p) => ({ address: p.address, asn: p.asn, state: p.state, established: p.established })),
+        },
+      } : {}),
+      ...(this.arp ? {
+        arp: {
+          held: [...this.arp.held().values()].map((h) => ({ address: h.prefix.key, interface: h.interface })),
+          interfaces: Object.fromEntries(this.config.services.filter((s) => s.via.includes('arp')).map((s) => [s.name, this.interfaces?.reason(s.name) ?? 'usable'])),
+        },
+      } : {}),
     };
   }
 
@@ -541,7 +632,8 @@ export class Agent {
     this.unwatchPeers?.();
     this.client?.close();
     await this.speaker?.stop();
-    await new Promise<void>((resolve) => (this.statusServer ? this.statusServer.close(() => resolve()) : resolve()));
+    this.maintenance.stop();
+    await Promise.all(this.statusServers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     await notified;
     this.log.info('stopped');
   }

@@ -4,11 +4,32 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export class AgentMetrics {
   readonly registry = new Registry();
 
+  /** Milliseconds the quorum lease is still valid, or undefined (no lease, or no quorum). */
+  constructor(private readonly leaseRemaining: () => number | undefined = () => undefined) {}
+
   readonly serviceHealthy = new Gauge({
     name: 'quorate_service_healthy', help: '1 while all checks of the service pass', labelNames: ['service'], registers: [this.registry],
   });
   readonly serviceServing = new Gauge({
     name: 'quorate_service_serving', help: '1 while this node serves (announces) the service', labelNames: ['service'], registers: [this.registry],
+  });
+  readonly serviceDrained = new Gauge({
+    name: 'quorate_service_drained', help: '1 while the service is drained (its maintenance file exists)', labelNames: ['service'], registers: [this.registry],
+  });
+  readonly serviceTransitions = new Counter({
+    name: 'quorate_service_transitions_total', help: 'Times this node started (to="serving") or stopped (to="withdrawn") serving the service', labelNames: ['service', 'to'], registers: [this.registry],
+  });
+  /** Set on every scrape from `leaseRemaining()`: the lease runs down between decisions. */
+  readonly quorumLeaseRemaining = new Gauge({
+    name: 'quorate_quorum_lease_remaining_seconds', help: 'While quorate on a quorum server lease: how long it is still valid (absent otherwise)', registers: [this.registry],
+    collect: () => {
+      const left = this.leaseRemaining();
+      if (left === undefined) this.quorumLeaseRemaining.reset();
+      else this.quorumLeaseRemaining.set(left / 1000);
+    },
+  });
+  readonly bgpInSync = new Gauge({
+    name: 'quorate_bgp_in_sync', help: '1 while gobgpd holds exactly the paths the agent wants (the last reconcile succeeded)', registers: [this.registry],
   });
   readonly quorate = new Gauge({
     name: 'quorate_quorum', help: '1 while this node holds quorum', registers: [this.registry],
