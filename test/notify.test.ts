@@ -72,6 +72,23 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 
 const pids = async (flag: string): Promise<number[]> => (await readFile(`${flag}.pids`, 'utf8')).split('\n').filter(Boolean).map(Number);
 
+/** Makes the script hang on events whose state is `state`; returns the flag file (the script's $2). */
+async function hangOn(dir: string, state: string): Promise<string> {
+  const flag = join(dir, 'hang');
+  await writeFile(flag, `${state}\n`);
+  await rm(`${flag}.pids`, { force: true });
+  return flag;
+}
+
+/** The PIDs of the hanging script and its sleep, once it has written both. */
+const hangingPids = (flag: string): Promise<number[]> => until('the hanging script\'s PIDs', async () => {
+  const found = existsSync(`${flag}.pids`) ? await pids(flag) : [];
+  return found.length === 2 ? found : undefined;
+});
+
+/** Waits until none of `hung` runs any more (killed and reaped). */
+const gone = (hung: number[]): Promise<true> => until('the script and its sleep to be gone', () => (hung.some(alive) ? undefined : true));
+
 describe('Notifier (a real script, no agent)', () => {
   let dir: string;
   let script: string;
@@ -147,24 +164,22 @@ describe('Notifier (a real script, no agent)', () => {
   });
 
   it('a hanging command is killed with its process group after the timeout; the caller never waits', async () => {
-    const flag = join(dir, 'hang');
-    await writeFile(flag, 'unhealthy\n');
+    const flag = await hangOn(dir, 'unhealthy');
     const n = notifier([script, out, flag], 300);
     n.notify({ event: 'service', service: web, state: 'unhealthy', reason: 'hang' });
     n.notify({ event: 'service', service: web, state: 'healthy', reason: 'after the hang' });
     // Both notify() calls returned at once; the script hangs meanwhile.
-    const hung = await until('the hanging script\'s PIDs', async () => ((await readLines(out)).length === 1 && existsSync(`${flag}.pids`) && (await pids(flag)).length === 2 ? await pids(flag) : undefined));
+    const hung = await hangingPids(flag);
     await n.idle();
     expect(results).toEqual(['timeout', 'ok']);
     expect(logs.find((l) => /^notify command killed after 300 ms$/.test(l.msg))).toBeDefined();
     expect((await readLines(out)).map((l) => l.QUORATE_REASON)).toEqual(['hang', 'after the hang']);
-    await until('the script and its sleep to be gone', () => (hung.some(alive) ? undefined : true));
+    await gone(hung);
     await n.stop();
   });
 
   it('the queue is bounded: when full, the oldest waiting event is dropped and counted', async () => {
-    const flag = join(dir, 'hang');
-    await writeFile(flag, 'unhealthy\n');
+    const flag = await hangOn(dir, 'unhealthy');
     const n = notifier([script, out, flag], 500, 3);
     n.notify({ event: 'service', service: web, state: 'unhealthy', reason: 'hang' });
     for (let i = 1; i <= 6; i++) n.notify({ event: 'quorum', state: 'quorate', reason: `event ${i}` });
@@ -177,15 +192,14 @@ describe('Notifier (a real script, no agent)', () => {
   });
 
   it('stop() waits only a short grace, then kills the running command and drops the rest', async () => {
-    const flag = join(dir, 'hang');
-    await writeFile(flag, 'unhealthy\n');
+    const flag = await hangOn(dir, 'unhealthy');
     const n = notifier([script, out, flag], 60_000);
     n.notify({ event: 'service', service: web, state: 'unhealthy', reason: 'hang' });
     n.notify({ event: 'quorum', state: 'quorate', reason: 'never runs' });
-    const hung = await until('the hanging script\'s PIDs', async () => (existsSync(`${flag}.pids`) && (await pids(flag)).length === 2 ? await pids(flag) : undefined));
+    const hung = await hangingPids(flag);
     await n.stop(ms(200));
     expect(results).toEqual(['dropped', 'failed']);
-    await until('the script and its sleep to be gone', () => (hung.some(alive) ? undefined : true));
+    await gone(hung);
     n.notify({ event: 'quorum', state: 'quorate', reason: 'after stop' });
     await n.idle();
     expect((await readLines(out)).map((l) => l.QUORATE_REASON)).toEqual(['hang']);
@@ -243,7 +257,7 @@ describe.skipIf(!requirements.ok)('agent notify hooks (real agent, gobgpd and BI
 
   it('a hanging script is killed after its timeout while the agent keeps withdrawing and answering', async () => {
     const from = agent.logs.length;
-    await writeFile(flag, 'unhealthy\n');
+    await hangOn(lab.dir, 'unhealthy');
     lab.service.failHealth();
     // The withdrawal does not wait for the script that hangs on the "unhealthy" event.
     await lab.waitRoutes(V4, 0);
@@ -252,8 +266,8 @@ describe.skipIf(!requirements.ok)('agent notify hooks (real agent, gobgpd and BI
     const withdrawn = agent.logs.slice(from).findIndex((l) => /^withdrawing web/.test(l.msg));
     expect(withdrawn).toBeGreaterThanOrEqual(0);
     expect(withdrawn).toBeLessThan(agent.logs.slice(from).indexOf(killed));
-    const hung = await pids(flag);
-    await until('the script and its sleep to be gone', () => (hung.some(alive) ? undefined : true));
+    const hung = await hangingPids(flag);
+    await gone(hung);
     // The event queued behind the hanging one ran after it.
     expect((await waitLines(9)).slice(7)).toEqual(['service web unhealthy', 'holding web withdrawn']);
     const metrics = (await lab.server.exec('curl', ['-sS', `${STATUS}/metrics`])).stdout;
@@ -264,13 +278,12 @@ describe.skipIf(!requirements.ok)('agent notify hooks (real agent, gobgpd and BI
   });
 
   it('on stop, a running command is killed and nothing is left behind', async () => {
-    await writeFile(flag, 'unhealthy\n');
-    await rm(`${flag}.pids`, { force: true });
+    await hangOn(lab.dir, 'unhealthy');
     lab.service.failHealth();
-    const hung = await until('the hanging script\'s PIDs', async () => (existsSync(`${flag}.pids`) && (await pids(flag)).length === 2 ? await pids(flag) : undefined));
+    const hung = await hangingPids(flag);
     agent.process.kill('SIGTERM');
     await agent.process.exited;
     expect(agent.logs.at(-1)?.msg).toBe('stopped');
-    await until('the script and its sleep to be gone', () => (hung.some(alive) ? undefined : true));
+    await gone(hung);
   });
 });
