@@ -23,6 +23,12 @@ export function section<S extends z.core.$ZodLooseShape>(shape: S) {
   });
 }
 
+/**
+ * The text parseDuration accepts, as a JSON Schema pattern, so an editor flags `5` or `5 s`
+ * while it is typed. parseDuration trims the text first, hence the optional white space.
+ */
+export const DURATION_PATTERN = '^\\s*[0-9]+(\\.[0-9]+)?(ms|s|m|h)\\s*$';
+
 export const duration = z.string().transform((text, ctx): Millis => {
   const d = parseDuration(text);
   if (d === undefined) {
@@ -30,7 +36,7 @@ export const duration = z.string().transform((text, ctx): Millis => {
     return z.NEVER;
   }
   return d;
-});
+}).meta({ title: 'duration', pattern: DURATION_PATTERN });
 
 /** A duration that must be above zero (intervals, timeouts, leases). */
 export const positiveDuration = duration.refine((d) => d > 0, { message: 'must be longer than 0ms' });
@@ -42,21 +48,21 @@ export const prefix = z.string().transform((text, ctx): Prefix => {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
     return z.NEVER;
   }
-});
+}).meta({ title: 'prefix' });
 
 export const ipAddress = (family?: 4 | 6) =>
   z.string().refine((s) => (family ? isIP(s) === family : isIP(s) !== 0), {
     message: family ? `expected an IPv${family} address` : 'expected an IP address',
-  });
+  }).meta({ title: family ? `IPv${family} address` : 'IP address' });
 
 const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** An IP address or a DNS name (without port). */
 export const host = z.string().refine((s) => isIP(s) !== 0 || HOSTNAME_RE.test(s), {
   message: 'expected an IP address or a host name',
-});
+}).meta({ title: 'IP address or host name' });
 
-export const port = z.number().int().min(1).max(65535);
+export const port = z.number().int().min(1).max(65535).meta({ title: 'port' });
 
 /** `192.0.2.1:7480`, `[2001:db8::1]:7480` or `name.example:7480`. */
 export const hostPort = z.string().transform((text, ctx): HostPort => {
@@ -66,7 +72,7 @@ export const hostPort = z.string().transform((text, ctx): HostPort => {
     return z.NEVER;
   }
   return parsed;
-});
+}).meta({ title: 'HOST:PORT' });
 
 function parseHostPort(text: string): HostPort | string {
   const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
@@ -89,7 +95,7 @@ function parseHostPort(text: string): HostPort | string {
 export const identifier = (what: string) =>
   z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/, {
     message: `a ${what} is 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit`,
-  });
+  }).meta({ title: 'name' });
 
 /** `"65001:100"` → 65001·2¹⁶ + 100, the 32-bit value BGP carries (RFC 1997). */
 export const community = z.string().transform((text, ctx): number => {
@@ -102,7 +108,7 @@ export const community = z.string().transform((text, ctx): number => {
   }
   // Multiplication, not `<<`: 65001 << 16 overflows JavaScript's signed 32-bit shift.
   return asn * 0x10000 + value;
-});
+}).meta({ title: 'community "ASN:VALUE"', pattern: '^[0-9]{1,5}:[0-9]{1,5}$' });
 
 /** `"65001:1:10"` → { global, local1, local2 } (RFC 8092), each a 32-bit number. */
 export const largeCommunity = z.string().transform((text, ctx): LargeCommunity => {
@@ -114,10 +120,11 @@ export const largeCommunity = z.string().transform((text, ctx): LargeCommunity =
   }
   const [global, local1, local2] = parts as [number, number, number];
   return { global, local1, local2 };
-});
+}).meta({ title: 'large community "ASN:X:Y"', pattern: '^[0-9]{1,10}:[0-9]{1,10}:[0-9]{1,10}$' });
 
 /** A file or folder path; a relative one is taken relative to the config file's folder. */
 export const pathIn = (baseDir: string) =>
-  z.string().min(1, { message: 'must not be empty' }).transform((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
+  z.string().min(1, { message: 'must not be empty' }).transform((p) => (isAbsolute(p) ? p : resolve(baseDir, p)))
+    .meta({ title: 'path' });
 
 export const uint32 = z.number().int().min(0).max(0xffffffff);

@@ -20,7 +20,8 @@ export const AGENT_DEFAULTS = {
   votes: 1,
   heartbeatInterval: ms(200),
   heartbeatDeadAfter: ms(1000),
-  quorum: [{ kind: 'voting' }] as QuorumModuleConfig[],
+  // As written in the file (the schema shows defaults as the operator writes them).
+  quorum: [{ voting: {} }],
   stateDirRoot: '/var/lib/quorate',
   gobgpBinary: 'gobgpd',
   gobgpSocketName: 'gobgpd.sock',
@@ -89,7 +90,7 @@ const httpUrl = z.string().refine((text) => {
   } catch {
     return false;
   }
-}, { message: 'expected an http:// or https:// URL' });
+}, { message: 'expected an http:// or https:// URL' }).meta({ title: 'http(s) URL' });
 
 const regex = z.string().transform((text, ctx): RegExp => {
   try {
@@ -98,40 +99,54 @@ const regex = z.string().transform((text, ctx): RegExp => {
     ctx.addIssue({ code: 'custom', message: `not a regular expression: ${(err as Error).message}` });
     return z.NEVER;
   }
-});
+}).meta({ title: 'regular expression' });
 
 /** Linux interface names: at most 15 bytes, no slash, no white space. */
-const interfaceName = z.string().regex(/^[^\s/:]{1,15}$/, { message: 'expected a network interface name (1 to 15 characters, e.g. eth0)' });
+const interfaceName = z.string().regex(/^[^\s/:]{1,15}$/, { message: 'expected a network interface name (1 to 15 characters, e.g. eth0)' })
+  .meta({ title: 'interface name' });
 
 const checkTimings = {
-  interval: positiveDuration.default(AGENT_DEFAULTS.checkInterval),
+  interval: positiveDuration.default(AGENT_DEFAULTS.checkInterval)
+    .meta({ description: 'Time between the starts of two checks; with the default fall of 3 a dead service is withdrawn after about 1.5s.' }),
   // No static default: see the transform below.
-  timeout: positiveDuration.optional(),
-  rise: z.number().int().min(1).default(AGENT_DEFAULTS.checkRise),
-  fall: z.number().int().min(1).default(AGENT_DEFAULTS.checkFall),
+  timeout: positiveDuration.optional()
+    .meta({ description: 'A check that has not passed by then fails. Default: 400ms, or four fifths of the interval if that is shorter, so a check ends before the next one starts.' }),
+  rise: z.number().int().min(1).default(AGENT_DEFAULTS.checkRise)
+    .meta({ description: 'Consecutive passes that make a failing check healthy; 2 keeps one lucky probe from announcing a flapping service.' }),
+  fall: z.number().int().min(1).default(AGENT_DEFAULTS.checkFall)
+    .meta({ description: 'Consecutive failures that make a healthy check fail; 3 × the 500ms interval withdraws a dead service within 1.5s.' }),
 };
 
 export const checkSchema = (baseDir: string) => section({
-  tcp: section({ host: host.default(AGENT_DEFAULTS.checkHost), port }).optional(),
+  tcp: section({
+    host: host.default(AGENT_DEFAULTS.checkHost).meta({ description: 'The host to connect to; the local service by default.' }),
+    port: port.meta({ description: 'The TCP port to connect to.' }),
+  }).optional().meta({ description: 'A TCP check: passes when a connection to host:port opens.' }),
   http: section({
-    url: httpUrl,
-    status: z.number().int().min(100).max(599).default(AGENT_DEFAULTS.httpStatus),
-    body: regex.optional(),
-    'insecure-tls': z.boolean().default(false),
-    headers: z.record(z.string(), z.string()).default({}),
-  }).optional(),
+    url: httpUrl.meta({ description: 'The http:// or https:// URL to GET.' }),
+    status: z.number().int().min(100).max(599).default(AGENT_DEFAULTS.httpStatus).meta({ description: 'The response status that passes.' }),
+    body: regex.optional().meta({ description: 'A regular expression the response body must match; unset, any body passes.' }),
+    'insecure-tls': z.boolean().default(false).meta({ description: 'Skip certificate verification of an https URL (a local service with a self-signed certificate).' }),
+    headers: z.record(z.string(), z.string()).default({}).meta({ description: 'Request headers to send, as name: value.' }),
+  }).optional().meta({ description: 'An HTTP check: a GET of url passes when the response has the expected status (and body, if given).' }),
   exec: section({
-    command: z.array(z.string().min(1)).min(1),
-    env: z.record(z.string(), z.string()).default({}),
-  }).optional(),
+    command: z.array(z.string().min(1)).min(1)
+      .meta({ description: 'The program and its arguments, run without a shell; a relative path is taken from this file\'s folder, a bare name is found through PATH.' }),
+    env: z.record(z.string(), z.string()).default({}).meta({ description: 'Environment variables added for the command.' }),
+  }).optional().meta({ description: 'A command check: passes when the command exits with status 0.' }),
   grpc: section({
-    host: host.default(AGENT_DEFAULTS.checkHost),
-    port,
-    service: z.string().default(''),
-    tls: z.boolean().default(false),
-  }).optional(),
+    host: host.default(AGENT_DEFAULTS.checkHost).meta({ description: 'The host to connect to; the local service by default.' }),
+    port: port.meta({ description: 'The gRPC server\'s port.' }),
+    service: z.string().default('').meta({ description: 'The service to ask about; the empty string asks about the whole server.' }),
+    tls: z.boolean().default(false).meta({ description: 'Connect with TLS instead of plaintext.' }),
+  }).optional().meta({ description: 'A gRPC health check (grpc.health.v1.Health/Check): passes when the answer is SERVING.' }),
   ...checkTimings,
-}).superRefine(exactlyOneKind(CHECK_KINDS, 'a check')).transform((c): CheckConfig => {
+}).superRefine(exactlyOneKind(CHECK_KINDS, 'a check')).meta({
+  title: 'check',
+  description: 'One health check: exactly one of tcp, http, exec or grpc, and its timing.',
+  // What exactlyOneKind enforces, in a form an editor can check as the file is typed.
+  oneOf: CHECK_KINDS.map((kind) => ({ required: [kind] })),
+}).transform((c): CheckConfig => {
   // The default timeout never exceeds the interval, so a short interval alone gives a
   // consistent check (and no warning about a timeout the operator never wrote).
   const timeout = c.timeout ?? ms(Math.min(AGENT_DEFAULTS.checkTimeout, c.interval));
@@ -157,12 +172,14 @@ const communities = z.array(community).default([]);
 const largeCommunities = z.array(largeCommunity).default([]);
 
 const serviceBgpSchema = section({
-  origin: z.enum(['igp', 'egp', 'incomplete']).default(AGENT_DEFAULTS.origin),
-  med: uint32.optional(),
-  'local-pref': uint32.optional(),
-  communities,
-  'large-communities': largeCommunities,
-  'as-path-prepend': z.number().int().min(0).max(16).default(AGENT_DEFAULTS.asPathPrepend),
+  origin: z.enum(['igp', 'egp', 'incomplete']).default(AGENT_DEFAULTS.origin)
+    .meta({ description: 'The ORIGIN attribute of the announcements; igp unless the network team asks otherwise.' }),
+  med: uint32.optional().meta({ description: 'MULTI_EXIT_DISC: the router prefers a lower value; unset, none is sent.' }),
+  'local-pref': uint32.optional().meta({ description: 'LOCAL_PREF, for iBGP: the router prefers a higher value; unset, none is sent.' }),
+  communities: communities.meta({ description: 'Communities added to this service\'s announcements, besides bgp.communities.' }),
+  'large-communities': largeCommunities.meta({ description: 'Large communities added to this service\'s announcements, besides bgp.large-communities.' }),
+  'as-path-prepend': z.number().int().min(0).max(16).default(AGENT_DEFAULTS.asPathPrepend)
+    .meta({ description: 'Times the local AS is prepended, making this node less preferred; for eBGP neighbors only (an iBGP neighbor sees a loop).' }),
 }).transform((b) => ({
   origin: b.origin,
   ...(b.med !== undefined ? { med: b.med } : {}),
@@ -176,19 +193,27 @@ const via = z.array(z.enum(['bgp', 'arp'])).min(1).superRefine((list, ctx) => {
   list.forEach((method, i) => {
     if (list.indexOf(method) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `"${method}" is listed twice` });
   });
-}).default(AGENT_DEFAULTS.via);
+}).default(AGENT_DEFAULTS.via)
+  .meta({ description: 'How the service is attracted here, in order of preference: [bgp, arp] announces over BGP while a session is up, else takes the address over by ARP.' });
 
 export const serviceSchema = (baseDir: string) => section({
-  name: identifier('service name'),
-  prefixes: z.array(prefix).min(1),
-  mode: z.enum(['anycast', 'exclusive']),
-  priority: z.number().int().min(0).max(65535).default(AGENT_DEFAULTS.priority),
-  preempt: z.boolean().default(AGENT_DEFAULTS.preempt),
+  name: identifier('service name').meta({ description: 'The service\'s name, as logs, metrics, status and its maintenance file show it.' }),
+  prefixes: z.array(prefix).min(1)
+    .meta({ description: 'What is announced (BGP) or held (ARP) while this node serves the service; a prefix belongs to one service.' }),
+  mode: z.enum(['anycast', 'exclusive'])
+    .meta({ description: 'anycast: every healthy node of the quorate partition announces it; exclusive: only the node with the highest healthy priority.' }),
+  priority: z.number().int().min(0).max(65535).default(AGENT_DEFAULTS.priority)
+    .meta({ description: 'For an exclusive service: the highest healthy priority serves, a tie goes to the lowest node id.' }),
+  preempt: z.boolean().default(AGENT_DEFAULTS.preempt)
+    .meta({ description: 'For an exclusive service: a node of higher priority takes it back once healthy; false lets the current holder keep it.' }),
   via,
-  arp: section({ interface: interfaceName }).optional(),
-  checks: z.array(checkSchema(baseDir)).min(1, { message: 'a service needs at least one check: an unchecked service would stay announced while dead' }),
-  bgp: serviceBgpSchema.prefault({}),
-  'flap-damping': flapDampingSchema.optional(),
+  arp: section({
+    interface: interfaceName.meta({ description: 'The interface with an address in the subnet of the service\'s addresses, e.g. eth0.' }),
+  }).optional().meta({ description: 'Where the service\'s addresses are held; required when via contains arp.' }),
+  checks: z.array(checkSchema(baseDir)).min(1, { message: 'a service needs at least one check: an unchecked service would stay announced while dead' })
+    .meta({ description: 'The health checks; the service is healthy while all of them pass.' }),
+  bgp: serviceBgpSchema.prefault({}).meta({ description: 'Attributes of this service\'s BGP announcements.' }),
+  'flap-damping': flapDampingSchema.optional().meta({ description: 'This service\'s own flap damping, instead of the top-level flap-damping.' }),
 }).transform((s) => ({
   name: serviceName(s.name),
   prefixes: s.prefixes,
@@ -200,51 +225,64 @@ export const serviceSchema = (baseDir: string) => section({
   checks: s.checks,
   bgp: s.bgp,
   ...(s['flap-damping'] ? { flapDamping: s['flap-damping'] } : {}),
-}));
+})).meta({ title: 'service' });
 
 export const nodeSchema = section({
-  id: identifier('node id').transform(nodeId),
-  votes: z.number().int().min(0).max(255).default(AGENT_DEFAULTS.votes),
-});
+  id: identifier('node id').transform(nodeId).meta({ description: 'This node\'s id: unique in the cluster, and bound by its TLS certificate.' }),
+  votes: z.number().int().min(0).max(255).default(AGENT_DEFAULTS.votes)
+    .meta({ description: 'The votes this node brings to the voting quorum module; 0 makes it a member that does not vote.' }),
+}).meta({ description: 'This node.' });
 
 const quorumModuleSchema = section({
-  voting: section({}).optional(),
-  server: section({ address: hostPort, lease: positiveDuration }).optional(),
-}).superRefine(exactlyOneKind(QUORUM_KINDS, 'a quorum module')).transform((q): QuorumModuleConfig =>
+  voting: section({}).optional()
+    .meta({ description: 'This node and the peers it sees: more than half of all votes is quorum, exactly half is a tie passed to the next module.' }),
+  server: section({
+    address: hostPort.meta({ description: 'The quorum server\'s address.' }),
+    lease: positiveDuration.meta({ description: 'The lease asked for; the server may grant less.' }),
+  }).optional().meta({ description: 'Ask the quorum server for a lease: granted is quorum until it ends, refused is no quorum, no answer is a tie.' }),
+}).superRefine(exactlyOneKind(QUORUM_KINDS, 'a quorum module')).meta({
+  title: 'quorum module',
+  description: 'One quorum module: exactly one of voting or server.',
+  oneOf: QUORUM_KINDS.map((kind) => ({ required: [kind] })),
+}).transform((q): QuorumModuleConfig =>
   q.server ? { kind: 'server', address: q.server.address, lease: q.server.lease } : { kind: 'voting' });
 
 export const clusterSchema = section({
-  name: identifier('cluster name').transform(clusterName),
-  listen: hostPort.optional(),
+  name: identifier('cluster name').transform(clusterName)
+    .meta({ description: 'The cluster\'s name; certificates bind it and the quorum server keeps one lease per cluster.' }),
+  listen: hostPort.optional()
+    .meta({ description: 'Where this node answers its peers\' heartbeats (gRPC, mutual TLS); required when there are peers.' }),
   heartbeat: section({
-    interval: positiveDuration.default(AGENT_DEFAULTS.heartbeatInterval),
-    'dead-after': positiveDuration.default(AGENT_DEFAULTS.heartbeatDeadAfter),
-  }).prefault({}),
+    interval: positiveDuration.default(AGENT_DEFAULTS.heartbeatInterval).meta({ description: 'How often this node sends a heartbeat to each peer.' }),
+    'dead-after': positiveDuration.default(AGENT_DEFAULTS.heartbeatDeadAfter)
+      .meta({ description: 'A peer with no complete heartbeat round trip for this long is gone; five heartbeats, so one lost packet is not a dead peer.' }),
+  }).prefault({}).meta({ description: 'How the nodes tell each other they are alive.' }),
   peers: z.array(section({
-    id: identifier('node id').transform(nodeId),
-    address: hostPort,
-    votes: z.number().int().min(0).max(255).default(AGENT_DEFAULTS.votes),
-  })).default([]),
-  quorum: z.array(quorumModuleSchema).min(1).default(AGENT_DEFAULTS.quorum),
+    id: identifier('node id').transform(nodeId).meta({ description: 'The peer\'s id, its node.id.' }),
+    address: hostPort.meta({ description: 'Where the peer answers heartbeats, its cluster.listen.' }),
+    votes: z.number().int().min(0).max(255).default(AGENT_DEFAULTS.votes).meta({ description: 'The votes the peer brings, its node.votes.' }),
+  }).meta({ title: 'peer' })).default([]).meta({ description: 'The other nodes of the cluster; none makes a cluster of one node.' }),
+  quorum: z.array(quorumModuleSchema).min(1).prefault(() => AGENT_DEFAULTS.quorum.map((m) => ({ ...m })))
+    .meta({ description: 'The quorum modules, consulted in order until one decides; a tie from the last one is no quorum.' }),
 }).transform((c) => ({
   name: c.name,
   ...(c.listen ? { listen: c.listen } : {}),
   heartbeat: { interval: c.heartbeat.interval, deadAfter: c.heartbeat['dead-after'] },
   peers: c.peers,
   quorum: c.quorum,
-}));
+})).meta({ description: 'The cluster this node belongs to: its peers and how quorum is decided.' });
 
 export const tlsSchema = (baseDir: string) => section({
-  ca: pathIn(baseDir).optional(),
-  cert: pathIn(baseDir).optional(),
-  key: pathIn(baseDir).optional(),
-  insecure: z.boolean().default(false),
+  ca: pathIn(baseDir).optional().meta({ description: 'The CA that signed the certificates of every node and of the quorum server.' }),
+  cert: pathIn(baseDir).optional().meta({ description: 'The certificate presented to the other side (a node\'s binds its cluster name and node id); needs key.' }),
+  key: pathIn(baseDir).optional().meta({ description: 'The certificate\'s private key; needs cert.' }),
+  insecure: z.boolean().default(false).meta({ description: 'Plaintext connections without certificates: for labs only.' }),
 }).transform((t) => ({
   ...(t.ca ? { ca: t.ca } : {}),
   ...(t.cert ? { cert: t.cert } : {}),
   ...(t.key ? { key: t.key } : {}),
   insecure: t.insecure,
-}));
+})).meta({ description: 'Mutual TLS with the peers and the quorum server, from one CA; ca, cert and key are required with either, unless insecure.' });
 
 /** `unix:///run/x.sock` (or `unix:/run/x.sock`), or `host:port`. */
 const gobgpAddress = z.string().superRefine((text, ctx) => {
@@ -255,7 +293,7 @@ const gobgpAddress = z.string().superRefine((text, ctx) => {
   }
   const parsed = hostPort.safeParse(text);
   if (!parsed.success) ctx.addIssue({ code: 'custom', message: `"${text}" is neither unix:///PATH nor HOST:PORT` });
-});
+}).meta({ title: 'unix:///PATH or HOST:PORT' });
 
 /**
  * The bgp section. `gobgp.address` stays optional here: with `run` its default is a socket
@@ -264,51 +302,69 @@ const gobgpAddress = z.string().superRefine((text, ctx) => {
 export const bgpSchema = (baseDir: string) => section({
   gobgp: section({
     run: section({
-      config: pathIn(baseDir),
+      config: pathIn(baseDir).meta({ description: 'gobgpd\'s own TOML config (neighbors, AS, router id); quorate check lints it.' }),
       // A bare name is looked up in PATH, as a shell would; a path is taken relative to the file.
       binary: z.string().min(1).default(AGENT_DEFAULTS.gobgpBinary)
-        .transform((b) => (b.includes('/') && !isAbsolute(b) ? resolve(baseDir, b) : b)),
-      'stall-timeout': positiveDuration.default(AGENT_DEFAULTS.stallTimeout),
-    }).optional(),
-    address: gobgpAddress.optional(),
-    'allow-unguarded': z.boolean().default(false),
-  }),
-  'next-hop': section({ ipv4: ipAddress(4).optional(), ipv6: ipAddress(6).optional() }).prefault({}),
-  communities,
-  'large-communities': largeCommunities,
-  'reconcile-interval': positiveDuration.default(AGENT_DEFAULTS.reconcileInterval),
-  'call-timeout': positiveDuration.default(AGENT_DEFAULTS.callTimeout),
-});
+        .transform((b) => (b.includes('/') && !isAbsolute(b) ? resolve(baseDir, b) : b))
+        .meta({ description: 'The gobgpd program: a bare name is looked up in PATH, a path is taken from this file\'s folder.' }),
+      'stall-timeout': positiveDuration.default(AGENT_DEFAULTS.stallTimeout)
+        .meta({ description: 'gobgpd is killed when the agent has not renewed its deadline for this long, so a stuck agent\'s routes do not linger.' }),
+    }).optional().meta({ description: 'quorate starts gobgpd itself, its API on a private socket; gobgpd dies with the agent, so a dead agent\'s routes do not linger.' }),
+    address: gobgpAddress.optional()
+      .meta({ description: 'gobgpd\'s gRPC API. With run: unix://<state-dir>/gobgpd.sock by default; without run: an external gobgpd, which the agent cannot stop if it dies.' }),
+    'allow-unguarded': z.boolean().default(false)
+      .meta({ description: 'Allow exclusive services through an external gobgpd, accepting that its routes stay if the agent dies.' }),
+  }).meta({ description: 'The BGP speaker: run (recommended) or address.' }),
+  'next-hop': section({
+    ipv4: ipAddress(4).optional().meta({ description: 'The next hop of IPv4 announcements; required if a BGP service has an IPv4 prefix.' }),
+    ipv6: ipAddress(6).optional().meta({ description: 'The next hop of IPv6 announcements; required if a BGP service has an IPv6 prefix.' }),
+  }).prefault({}).meta({ description: 'The next hop of this node\'s announcements, per address family.' }),
+  communities: communities.meta({ description: 'Communities added to every announcement of this node, besides each service\'s own.' }),
+  'large-communities': largeCommunities.meta({ description: 'Large communities added to every announcement of this node, besides each service\'s own.' }),
+  'reconcile-interval': positiveDuration.default(AGENT_DEFAULTS.reconcileInterval)
+    .meta({ description: 'How often gobgpd\'s table is compared with what it should hold and repaired, besides on every change.' }),
+  'call-timeout': positiveDuration.default(AGENT_DEFAULTS.callTimeout).meta({ description: 'The deadline of every gRPC call to gobgpd.' }),
+}).meta({ description: 'How this node announces over BGP; required when a service is announced via bgp (the default).' });
 
-export const statusSchema = section({ listen: hostPort });
+export const statusSchema = section({
+  listen: hostPort.meta({ description: 'Where the status API listens; keep it on loopback, since drain and undrain change what is announced.' }),
+}).meta({ description: 'The local status API (/status, /metrics, /healthz, drain and undrain); without this section there is none.' });
 
 /** Whole seconds, at least one: the kernel's address lifetimes are counted in seconds. */
 const wholeSeconds = positiveDuration.refine((d) => d >= 1000 && d % 1000 === 0, { message: 'must be a whole number of seconds, at least 1s (the kernel counts address lifetimes in seconds)' });
 
 /** The arp section: how addresses are held and announced (the services say which, via `arp.interface`). */
 export const arpSchema = section({
-  lifetime: wholeSeconds.default(AGENT_DEFAULTS.arpLifetime),
+  lifetime: wholeSeconds.default(AGENT_DEFAULTS.arpLifetime)
+    .meta({ description: 'The kernel lifetime of a held address, whole seconds, renewed every third of it: a dead agent\'s address is gone after at most this.' }),
   gratuitous: section({
-    forms: z.array(z.enum(['request', 'reply'])).min(1).default(() => [...AGENT_DEFAULTS.garpForms]),
-    count: z.number().int().min(1).max(100).default(AGENT_DEFAULTS.garpCount),
-    interval: positiveDuration.default(AGENT_DEFAULTS.garpInterval),
+    forms: z.array(z.enum(['request', 'reply'])).min(1).default(() => [...AGENT_DEFAULTS.garpForms])
+      .meta({ description: 'IPv4 announcements: request (arping -U) and/or reply (arping -A), since some devices heed only one; IPv6 always sends an unsolicited NA.' }),
+    count: z.number().int().min(1).max(100).default(AGENT_DEFAULTS.garpCount)
+      .meta({ description: 'Rounds sent on taking an address; the repeats cover a lost packet.' }),
+    interval: positiveDuration.default(AGENT_DEFAULTS.garpInterval).meta({ description: 'Time between those rounds.' }),
     // 0s: never refresh.
-    refresh: duration.default(AGENT_DEFAULTS.garpRefresh),
-  }).prefault({}),
+    refresh: duration.default(AGENT_DEFAULTS.garpRefresh)
+      .meta({ description: 'One more round this often while the address is held, for neighbours that missed the takeover; 0s: never.' }),
+  }).prefault({}).meta({ description: 'Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6) sent on taking an address.' }),
   'takeover-probes': section({
-    count: z.number().int().min(1).max(20).default(AGENT_DEFAULTS.takeoverProbeCount),
-    wait: positiveDuration.default(AGENT_DEFAULTS.takeoverProbeWait),
-  }).prefault({}),
+    count: z.number().int().min(1).max(20).default(AGENT_DEFAULTS.takeoverProbeCount)
+      .meta({ description: 'Duplicate-address probes in a row that must go unanswered before the address is taken at once.' }),
+    wait: positiveDuration.default(AGENT_DEFAULTS.takeoverProbeWait)
+      .meta({ description: 'How long each probe waits for an answer; one segment answers in well under a millisecond.' }),
+  }).prefault({}).meta({ description: 'Probes before taking over an address from a holder whose heartbeats are dead.' }),
 }).transform((a) => ({
   lifetime: a.lifetime,
   gratuitous: a.gratuitous,
   takeoverProbes: a['takeover-probes'],
-}));
+})).meta({ description: 'How addresses are held and announced on a segment, for the services with arp in via.' });
 
-export const stateDirSchema = (baseDir: string) => pathIn(baseDir);
+export const stateDirSchema = (baseDir: string) => pathIn(baseDir)
+  .meta({ description: 'Where the agent keeps its small records and, with bgp.gobgp.run, gobgpd\'s socket. Default: /var/lib/quorate/<node.id>.' });
 
 /** Where the maintenance files are: a file named after a service drains it (and survives restarts). */
-export const maintenanceDirSchema = (baseDir: string) => pathIn(baseDir);
+export const maintenanceDirSchema = (baseDir: string) => pathIn(baseDir)
+  .meta({ description: 'A file in this folder named after a service drains that service, and survives restarts. Default: <state-dir>/maintenance.' });
 
 /**
  * Flap damping: a service whose health changes more than `changes` times within `within` is
@@ -317,20 +373,24 @@ export const maintenanceDirSchema = (baseDir: string) => pathIn(baseDir);
  * or anycast-healthchecker damps by default.
  */
 export const flapDampingSchema = section({
-  changes: z.number().int().min(1).max(1000),
-  within: positiveDuration,
-  'hold-down': positiveDuration,
-}).transform((f) => ({ changes: f.changes, within: f.within, holdDown: f['hold-down'] }));
+  changes: z.number().int().min(1).max(1000).meta({ description: 'Health changes allowed within the window; one more holds the service down.' }),
+  within: positiveDuration.meta({ description: 'The window in which changes are counted.' }),
+  'hold-down': positiveDuration.meta({ description: 'How long a held-down service must stay stable before it is served again.' }),
+}).transform((f) => ({ changes: f.changes, within: f.within, holdDown: f['hold-down'] }))
+  .meta({ description: 'Holds down a service whose health changes too often; off unless set, since rise and fall already filter single bad probes.' });
 
 /** A command run on every state change (as keepalived's notify); never waited for by the agent. */
 export const notifySchema = (baseDir: string) => section({
   command: z.array(z.string().min(1)).min(1).transform(([program, ...args]) =>
-    [program!.includes('/') && !isAbsolute(program!) ? resolve(baseDir, program!) : program!, ...args]),
-  timeout: positiveDuration.default(AGENT_DEFAULTS.notifyTimeout),
-});
+    [program!.includes('/') && !isAbsolute(program!) ? resolve(baseDir, program!) : program!, ...args])
+    .meta({ description: 'The program and its arguments, run without a shell, the new state in its environment; a relative path is taken from this file\'s folder.' }),
+  timeout: positiveDuration.default(AGENT_DEFAULTS.notifyTimeout)
+    .meta({ description: 'A command still running after this is killed; later events wait in a bounded queue.' }),
+}).meta({ description: 'A command run on every change of a service\'s state, of quorum and of what is held, as keepalived\'s notify; the agent never waits for it.' });
 
 /** The top level: which sections exist and which are required. Each is parsed on its own. */
 export const AGENT_SECTIONS = ['node', 'cluster', 'tls', 'bgp', 'arp', 'status', 'state-dir', 'maintenance-dir', 'flap-damping', 'notify', 'services'] as const;
 export const REQUIRED_AGENT_SECTIONS = ['node', 'cluster', 'services'] as const;
 
-export const servicesListSchema = z.array(z.unknown()).min(1, { message: 'at least one service is required' });
+export const servicesListSchema = z.array(z.unknown()).min(1, { message: 'at least one service is required' })
+  .meta({ description: 'The services this node checks and announces; names and prefixes are unique across the file.' });

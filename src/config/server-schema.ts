@@ -13,14 +13,20 @@ export const SERVER_DEFAULTS = {
 } as const;
 
 export const serverSchema = (baseDir: string, file: string) => section({
-  listen: hostPort,
-  tls: tlsSchema(baseDir).optional(),
-  lease: section({ max: positiveDuration.default(SERVER_DEFAULTS.leaseMax) }).prefault({}),
+  listen: hostPort.meta({ description: 'Where the server answers the nodes (gRPC, mutual TLS).' }),
+  tls: tlsSchema(baseDir).optional()
+    .meta({ description: "Mutual TLS with the nodes, from the clusters' CA: ca, cert and key are required unless insecure." }),
+  lease: section({
+    max: positiveDuration.default(SERVER_DEFAULTS.leaseMax)
+      .meta({ description: 'The longest lease granted; a node asking for more gets this much.' }),
+  }).prefault({}).meta({ description: 'The leases this server grants.' }),
   clusters: z.array(section({
-    name: identifier('cluster name').transform(clusterName),
-    prefer: identifier('node id').transform(nodeId).optional(),
-  })).optional(),
-  'state-file': pathIn(baseDir).default(SERVER_DEFAULTS.stateFile),
+    name: identifier('cluster name').transform(clusterName).meta({ description: "The cluster's name, its cluster.name." }),
+    prefer: identifier('node id').transform(nodeId).optional()
+      .meta({ description: "On a tie that no other rule decides, this node's partition wins." }),
+  }).meta({ title: 'cluster' })).optional().meta({ description: 'Serve only these clusters; unset, any cluster the CA vouches for.' }),
+  'state-file': pathIn(baseDir).default(SERVER_DEFAULTS.stateFile)
+    .meta({ description: 'Where grants are recorded before they are answered, so a restarted server honours them.' }),
 }).transform((s): ServerConfig => ({
   file,
   listen: s.listen,
