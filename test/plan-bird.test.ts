@@ -6,7 +6,7 @@
  * over IPv4 and IPv6 sessions of their own.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quorateBin } from '../lab/agent-lab.js';
@@ -45,8 +45,8 @@ function agentConfig(): string {
   `, 'agent.yaml');
 }
 
-function planBird(configFile: string): string {
-  return execFileSync(process.execPath, [quorateBin(), 'plan', '-c', configFile, '--format', 'bird', '--router-as', '65010', '--speaker-as', '65011'], {
+function planBird(configFile: string, asArgs = ['--router-as', '65010', '--speaker-as', '65011']): string {
+  return execFileSync(process.execPath, [quorateBin(), 'plan', '-c', configFile, '--format', 'bird', ...asArgs], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -65,6 +65,24 @@ describe('plan --format bird: the text', () => {
     expect(text.match(/import limit 1 action restart;/g)).toHaveLength(2);
     expect(text.match(/export none;/g)).toHaveLength(2);
     expect(text.match(/graceful restart off;/g)).toHaveLength(4); // and the long-lived kind
+  });
+});
+
+const noBird = missingPrograms({ bird: 'bird2' });
+if (noBird.length > 0) console.warn(`plan-bird parse check skipped: missing ${noBird.join(', ')}`);
+
+describe.skipIf(noBird.length > 0)('plan --format bird: BIRD reads it', () => {
+  it('the contract agent\'s plan, included in a bird.conf, passes `bird -p`', () => {
+    const copy = join(temp.dir, 'contract');
+    cpSync('/work/shared/contract', copy, { recursive: true });
+    // The contract names a gobgpd TOML it does not ship: the speaker's AS comes from it.
+    writeFileSync(join(copy, 'gobgpd-ny.toml'), '[global.config]\n  as = 65001\n  router-id = "192.0.2.1"\n');
+    const fragment = join(temp.dir, 'quorate-ny-1.conf');
+    writeFileSync(fragment, planBird(join(copy, 'agent.yaml'), ['--router-as', '65000']));
+    const conf = join(temp.dir, 'bird-contract.conf');
+    writeFileSync(conf, `router id 192.0.2.254;\nprotocol device {}\ninclude "${fragment}";\n`);
+    // Throws with BIRD's own message (file, line, column) when it rejects the text.
+    execFileSync('bird', ['-p', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   });
 });
 

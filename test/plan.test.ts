@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../src/config/load.js';
 import { formatPlanTable, planFor } from '../src/plan/plan.js';
 import { speakerAs } from '../src/plan/speaker-as.js';
+import { birdFilter } from '../src/plan/bird-filter.js';
+import { frrFilter } from '../src/plan/router-filter.js';
 import { TempConfigs } from './fixtures/config/temp-config.js';
 import { quorateBin } from '../lab/agent-lab.js';
 
@@ -62,5 +64,40 @@ describe('quorate plan', () => {
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+: `));
     expect(refused.stdout).toBe('');
+  });
+
+  it('the BIRD text: one session per family, exact prefix sets, a limit of the family\'s count', () => {
+    const text = birdFilter(config!, { routerAs: 65000, speakerAs: 65001 });
+    const block = (name: string): string => new RegExp(`\\n${name} \\{\\n[^]*?\\n\\}\\n`).exec(text)?.[0] ?? '';
+    expect(block('filter quorate_ny_1_v4_in')).toMatch(/if net ~ \[\s*203\.0\.113\.10\/32,\s*203\.0\.113\.53\/32,\s*192\.0\.2\.100\/32\s*\] then accept;\s*reject;/);
+    expect(block('filter quorate_ny_1_v6_in')).toMatch(/if net ~ \[\s*2001:db8:10::10\/128\s*\] then accept;/);
+    const v4 = block('protocol bgp quorate_ny_1_v4');
+    expect(v4).toContain('neighbor 192.0.2.1 as 65001;');
+    expect(v4).toMatch(/ipv4 \{\s*import filter quorate_ny_1_v4_in;\s*import limit 3 action restart;\s*export none;\s*\};/);
+    expect(v4).not.toMatch(/ipv6/);
+    const v6 = block('protocol bgp quorate_ny_1_v6');
+    expect(v6).toContain('neighbor 2001:db8:1::1 as 65001;');
+    expect(v6).toMatch(/ipv6 \{\s*import filter quorate_ny_1_v6_in;\s*import limit 1 action restart;\s*export none;\s*\};/);
+    for (const session of [v4, v6]) {
+      for (const line of ['local as 65000;', 'hold time 3;', 'keepalive time 1;', 'graceful restart off;', 'long lived graceful restart off;', 'error wait time 5, 60;']) expect(session).toContain(line);
+    }
+  });
+
+  it('the FRR text activates each neighbor for its own family only', () => {
+    const text = frrFilter(config!, { routerAs: 65000, speakerAs: 65001 });
+    // Set before any neighbor, or FRR has already activated IPv4 on the IPv6 one.
+    expect(text.indexOf(' no bgp default ipv4-unicast')).toBeGreaterThan(-1);
+    expect(text.indexOf(' no bgp default ipv4-unicast')).toBeLessThan(text.indexOf(' neighbor '));
+  });
+
+  it('--format bird takes the speaker\'s AS from gobgpd\'s TOML and needs the router\'s', () => {
+    const bird = execFileSync(process.execPath, [quorateBin(), 'plan', '-c', file, '--format', 'bird', '--router-as', '65000'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(bird).toBe(birdFilter(config!, { routerAs: 65000, speakerAs: 65001 }));
+    const noRouterAs = spawnSync(process.execPath, [quorateBin(), 'plan', '-c', file, '--format', 'bird'], { encoding: 'utf8' });
+    expect(noRouterAs.status).toBe(2);
+    expect(noRouterAs.stderr).toContain('--format bird needs --router-as N');
+    const unknown = spawnSync(process.execPath, [quorateBin(), 'plan', '-c', file, '--format', 'juniper'], { encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('--format must be table, json, frr or bird, not "juniper"');
   });
 });

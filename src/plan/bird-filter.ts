@@ -59,6 +59,9 @@ function birdSession(session: RouterSession, name: string, config: AgentConfig, 
     '  keepalive time 1;',
     '  graceful restart off;',
     '  long lived graceful restart off;',
+    // After a session error BIRD refuses the peer for 60 s, doubling to 300 s, by default: a
+    // node back from a restart would stay unheard for minutes.
+    '  error wait time 5, 60;',
     `  ${channel} {`,
     `    import filter ${name}_in;`,
     `    import limit ${session.prefixes.length} action restart;`,

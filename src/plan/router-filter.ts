@@ -24,7 +24,9 @@ export function frrFilter(config: AgentConfig, opts: RouterFilterOptions): strin
     f.prefixes.forEach((p, i) => out.push(`${keyword} prefix-list ${f.list} seq ${(i + 1) * 10} permit ${p.key}`));
   }
   out.push(`ip prefix-list ${name}-NOTHING seq 10 deny any`);
-  out.push(`router bgp ${opts.routerAs}`, ' bgp graceful-restart-disable');
+  // FRR activates IPv4 unicast on every neighbor by default, the IPv6 one too, where no
+  // prefix-list would guard it: each neighbor gets only its own family, activated below.
+  out.push(`router bgp ${opts.routerAs}`, ' no bgp default ipv4-unicast', ' bgp graceful-restart-disable');
   for (const f of families) {
     out.push(` neighbor ${f.neighbor} remote-as ${opts.speakerAs}`, ` neighbor ${f.neighbor} description quorate node ${config.node.id}`, ` neighbor ${f.neighbor} timers 1 3`);
   }
