@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterLab, DB, SITES, WEB, type Site } from '../lab/cluster-lab.js';
 import type { AnnouncementSampler } from '../lab/cluster-lab-sampler.js';
 import { labRequirements } from '../lab/requirements.js';
+import { quorateBin } from '../lab/agent-lab.js';
+import { join } from 'node:path';
 import { ms } from '../src/core/duration.js';
 
 const requirements = labRequirements();
@@ -71,6 +73,33 @@ describe.skipIf(!requirements.ok)('exclusive placement between two sites, seen f
     await Promise.all(SITES.map((s) => lab.reloadAgent(s, { preempt: true })));
     await lab.waitAnnouncers(DB, ['ny']);
     expect(sampler.overlaps(DB, from)).toEqual([]);
+  });
+
+  it('drain: `quorate drain db` at the holder hands db to NJ, never both; it stays drained across a restart; undrain takes it back', async () => {
+    await lab.waitAnnouncers(WEB, ['ny', 'nj']);
+    await lab.waitAnnouncers(DB, ['ny']);
+    const config = join(lab.sites.ny.dir, 'agent.yaml');
+    const cli = (command: string) => lab.sites.ny.ns.exec(process.execPath, [quorateBin(), command, 'db', '--config', config]);
+    const from = sampler.mark();
+    const drainedAt = Date.now();
+    expect((await cli('drain')).stdout).toMatch(/^db: drained/m);
+    const njThere = await sampler.waitFor(DB, ['nj'], from, ms(30_000));
+    const nyGone = sampler.samples.slice(from).find((s) => !s.announcers.get(DB)?.has('ny'))!;
+    console.info(`drain: NY's db gone ${nyGone.at - drainedAt} ms after the command, NJ's there ${njThere.at - drainedAt} ms after`);
+    expect(sampler.overlaps(DB, from), sampler.timeline(from).join('\n')).toEqual([]);
+    expect(sampler.samples.slice(from).filter((s) => !s.announcers.get(WEB)?.has('ny'))).toEqual([]); // web untouched
+
+    // A restart keeps the drain: the maintenance file is read before the first decision.
+    const handedOver = sampler.mark();
+    await lab.stopAgent('ny');
+    await lab.startAgent('ny');
+    await lab.waitAnnouncers(WEB, ['ny', 'nj']);
+    await sleep(2000);
+    expect(sampler.announcedBy(DB, 'ny', handedOver), sampler.timeline(from).join('\n')).toEqual([]);
+
+    await cli('undrain');
+    await lab.waitAnnouncers(DB, ['ny']);
+    expect(sampler.overlaps(DB, from), sampler.timeline(from).join('\n')).toEqual([]);
   });
 
   it('k. configs that disagree on the members never count each other; at most one site serves', async () => {
