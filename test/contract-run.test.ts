@@ -1,0 +1,193 @@
+/**
+ * ../shared/contract/README.md promises: "an agent or server started on a copy with real
+ * addresses and certificates does what the comments say". This runs agent.yaml and
+ * server.yaml, copied unchanged, on the addresses they state (lab/contract-lab.ts) and checks
+ * each comment as a user would: at BIRD, in `quorate status`, with the operator's commands.
+ * nj-1 is absent, so ny-1 sees 1 of 2 votes — a tie the quorum server breaks.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EBGP, IBGP, SERVER_V4 } from '../lab/agent-lab.js';
+import { community, type BirdRoute } from '../lab/bird.js';
+import { ContractLab } from '../lab/contract-lab.js';
+import { labRequirements } from '../lab/requirements.js';
+import { waitUntil } from '../lab/wait.js';
+import { ms } from '../src/core/duration.js';
+import type { AgentStatusReport } from '../src/observe/status-report.js';
+import type { PlanRow, PlannedRoute } from '../src/plan/plan.js';
+
+const requirements = labRequirements({ programs: { unshare: 'util-linux', nsenter: 'util-linux', bash: 'bash' } });
+if (!requirements.ok) console.warn(`contract-run tests skipped: ${requirements.reason}`);
+
+const PAYMENTS_V4 = '203.0.113.10/32';
+const PAYMENTS_V6 = '2001:db8:10::10/128';
+const DNS_V4 = '203.0.113.53/32';
+const DB_V4 = '192.0.2.100/32';
+const EVERY_PREFIX = [PAYMENTS_V4, PAYMENTS_V6, DNS_V4, DB_V4];
+const STATUS_OUT = '/tmp/contract-status.txt';
+const PLAN_OUT = '/tmp/contract-plan.txt';
+
+/** What a host directory holds (names, sizes, modification times): to show nothing changed. */
+async function listing(dir: string): Promise<string> {
+  const names = (await readdir(dir)).sort();
+  const rows = await Promise.all(names.map(async (name) => {
+    const s = await stat(join(dir, name)).catch(() => undefined);
+    return `${name} ${s?.size ?? '-'} ${s?.mtimeMs ?? '-'}`;
+  }));
+  return rows.join('\n');
+}
+
+/** `65001:10` → the encoding BIRD's parser gives. */
+function standard(text: string): number {
+  const [asn, value] = text.split(':').map(Number);
+  return community(asn ?? 0, value ?? 0);
+}
+
+function large(text: string): { global: number; local1: number; local2: number } {
+  const [global, local1, local2] = text.split(':').map(Number);
+  return { global: global ?? 0, local1: local1 ?? 0, local2: local2 ?? 0 };
+}
+
+describe.skipIf(!requirements.ok)('the contract files agent.yaml and server.yaml, run as written', () => {
+  let lab: ContractLab;
+  let hostBinBefore: string;
+  const hostStateDirExisted = existsSync('/var/lib/quorate');
+
+  const status = async (): Promise<AgentStatusReport> => {
+    const out = await lab.operator('status', '--json');
+    expect(out.code, out.stderr).toBe(0);
+    return JSON.parse(out.stdout) as AgentStatusReport;
+  };
+
+  beforeAll(async () => {
+    hostBinBefore = await listing('/usr/local/bin');
+    lab = await ContractLab.create('contract');
+  }, 60_000);
+
+  afterAll(async () => {
+    await lab?.teardown();
+  }, 30_000);
+
+  it('`quorate check` accepts both copies, every file they name in place', async () => {
+    const agent = await lab.checkAgentConfig();
+    expect(agent.code, agent.stdout + agent.stderr).toBe(0);
+    expect(agent.stdout).toMatch(/: ok: agent ny-1 of cluster payments, 1 of 2 votes, quorum voting → server 203\.0\.113\.250:7481; runs its own gobgpd/);
+    expect(agent.stdout + agent.stderr).not.toMatch(/does not exist/);
+    const server = await lab.checkServerConfig();
+    expect(server.code, server.stdout + server.stderr).toBe(0);
+    expect(server.stdout + server.stderr).not.toMatch(/does not exist|error/);
+  });
+
+  it('ny-1 sees 1 of 2 votes, a tie, and the quorum server grants it the lease', async () => {
+    await lab.startQuorumServer({ fresh: true });
+    await lab.startAgent();
+    await lab.waitSessions();
+    const quorate = await waitUntil(async () => {
+      const s = await status();
+      return s.quorum.quorate ? s : undefined;
+    }, { timeout: ms(20_000), what: 'ny-1 quorate' });
+    expect(quorate.quorum.reason).toMatch(/^server: lease granted by the quorum server \(\d+ ms\)$/);
+    expect(quorate.quorum.trail[0]).toMatchObject({ module: 'voting', vote: 'QUORUMTIE' });
+    expect(quorate.quorum.leaseRemainingMs).toBeGreaterThan(0);
+    expect(quorate.peers).toEqual([expect.objectContaining({ id: 'nj-1', address: '198.51.100.1:7480', seen: false })]);
+    expect(lab.server!.logs.some((l) => /^lease of .*payments.* granted to partition/.test(l.msg))).toBe(true);
+  });
+
+  it('BIRD receives every prefix with the attributes `quorate plan` prints (eBGP and iBGP)', async () => {
+    const plan = await lab.plan('--format', 'json');
+    expect(plan.code, plan.stderr).toBe(0);
+    const planned: PlannedRoute[] = (JSON.parse(plan.stdout) as PlanRow[])
+      .filter((row) => row.state === 'healthy, quorate')
+      .flatMap((row) => row.routes);
+    expect(planned.map((r) => r.prefix).sort()).toEqual([...EVERY_PREFIX].sort());
+
+    for (const want of planned) {
+      // One route per session: eBGP (AS 65000) and iBGP (AS 65001).
+      const routes = await lab.waitRoutes(want.prefix, 2);
+      const byProtocol = (name: string): BirdRoute => routes.find((r) => r.protocol === name)!;
+      const ebgp = byProtocol(EBGP);
+      const ibgp = byProtocol(IBGP);
+      for (const route of [ebgp, ibgp]) {
+        expect(route.bgp.nextHop[0], want.prefix).toBe(want.nextHop);
+        expect(route.bgp.origin).toBe(want.origin);
+        expect(route.bgp.med, want.prefix).toBe(want.med);
+        expect([...route.bgp.communities].sort(), want.prefix).toEqual((want.communities ?? []).map(standard).sort());
+        expect(route.bgp.largeCommunities, want.prefix).toEqual((want.largeCommunities ?? []).map(large));
+      }
+      // eBGP carries the speaker's AS in the path and no local-pref (BIRD gives its own
+      // default); iBGP carries the service's local-pref and an empty path.
+      expect(ebgp.bgp.asPath, want.prefix).toEqual([65001]);
+      expect(ibgp.bgp.asPath, want.prefix).toEqual([]);
+      expect(ibgp.bgp.localPref, want.prefix).toBe(want.localPref ?? 100);
+    }
+    // What the contract's comments name, spelled out once.
+    const payments = (await lab.routes(PAYMENTS_V4, IBGP))[0]!;
+    expect(payments.bgp).toMatchObject({ med: 10, localPref: 200, largeCommunities: [{ global: 65001, local1: 1, local2: 10 }] });
+    expect(payments.bgp.communities.sort()).toEqual([community(65001, 10), community(65001, 100)]);
+    expect((await lab.routes(DNS_V4, EBGP))[0]!.bgp.communities).toEqual([community(65001, 100)]);
+    expect((await lab.routes(DB_V4, EBGP))[0]!.bgp.nextHop[0]).toBe(SERVER_V4);
+  });
+
+  it('`quorate status` lists the three services serving, by bgp, ny-1 holding the exclusive ones', async () => {
+    const out = await lab.operator('status');
+    expect(out.code, out.stderr).toBe(0);
+    const table = out.stdout;
+    expect(table).toMatch(/^node ny-1 of cluster payments, up /m);
+    expect(table).toMatch(/^quorum: held \(server: lease granted by the quorum server \(\d+ ms\), lease \d+\.\ds left\)$/m);
+    expect(table).toMatch(/^payments-api +exclusive +healthy +serving +bgp +ny-1 +203\.0\.113\.10\/32 2001:db8:10::10\/128 /m);
+    expect(table).toMatch(/^dns +anycast +healthy +serving +bgp +- +203\.0\.113\.53\/32 /m);
+    expect(table).toMatch(/^db-vip +exclusive +healthy +serving +bgp +ny-1 +192\.0\.2\.100\/32 /m);
+    expect(table).toMatch(/^nj-1 +198\.51\.100\.1:7480 +1 +NO /m);
+    expect(table).toMatch(/^192\.0\.2\.2 +65000 +ESTABLISHED$/m);
+    // The exec check ran the script the config names, with its argument.
+    expect(await lab.checkDnsRuns()).toContain('--quick');
+
+    const plan = await lab.plan();
+    expect(plan.code, plan.stderr).toBe(0);
+    console.log(`quorate status -c agent.yaml (contract copy, ny-1 serving):\n${table}`);
+    console.log(`quorate plan -c agent.yaml (contract copy):\n${plan.stdout}`);
+    await writeFile(STATUS_OUT, table);
+    await writeFile(PLAN_OUT, plan.stdout);
+  });
+
+  it('`quorate drain payments-api` withdraws it at BIRD; `undrain` brings it back', async () => {
+    const drained = await lab.operator('drain', 'payments-api');
+    expect(drained.code, drained.stderr).toBe(0);
+    expect(drained.stdout).toMatch(/^payments-api: drained \(agent on .*\)$/m);
+    await lab.waitRoutes(PAYMENTS_V4, 0);
+    await lab.waitRoutes(PAYMENTS_V6, 0);
+    expect(await lab.routes(DNS_V4)).toHaveLength(2);
+    expect(await lab.routes(DB_V4)).toHaveLength(2);
+    expect(existsSync(join(lab.agentStateDir, 'maintenance', 'payments-api'))).toBe(true);
+    expect((await lab.operator('status')).stdout).toMatch(/^payments-api +exclusive +healthy +drained /m);
+
+    const undrained = await lab.operator('undrain', 'payments-api');
+    expect(undrained.code, undrained.stderr).toBe(0);
+    await lab.waitRoutes(PAYMENTS_V4, 2);
+    await lab.waitRoutes(PAYMENTS_V6, 2);
+    expect(existsSync(join(lab.agentStateDir, 'maintenance', 'payments-api'))).toBe(false);
+  });
+
+  it('with nj-1 absent and the quorum server stopped, "a final tie is no quorum": ny withdraws everything', async () => {
+    await lab.stopQuorumServer();
+    // The lease (4 s asked, 10 s max) runs out without a renewal: then nothing is announced.
+    for (const prefix of EVERY_PREFIX) await lab.waitRoutes(prefix, 0, ms(20_000));
+    const s = await status();
+    expect(s.quorum.quorate).toBe(false);
+    expect(s.quorum.reason).toMatch(/^server: .*\(a tie from the last module is no quorum\)$/);
+    expect(s.services.map((v) => [v.name, v.serving])).toEqual([['payments-api', false], ['dns', false], ['db-vip', false]]);
+    // Not by ARP either: db-vip's fallback needs quorum too.
+    expect(s.arp?.held ?? []).toEqual([]);
+    expect((await lab.ny.ip(['-o', 'addr', 'show', 'dev', 'eth0'])).stdout).not.toMatch(/192\.0\.2\.100\//);
+  });
+
+  it('leaves the host alone: /usr/local/bin unchanged, no /var/lib/quorate made', async () => {
+    expect(await listing('/usr/local/bin')).toBe(hostBinBefore);
+    expect(existsSync('/usr/local/bin/check-dns')).toBe(false);
+    expect(existsSync('/var/lib/quorate')).toBe(hostStateDirExisted);
+    // The agent's state went where the mount put it.
+    expect(existsSync(join(lab.agentStateDir, 'control.sock'))).toBe(true);
+  });
+});
