@@ -282,10 +282,9 @@ export class Agent {
     const now = monotonicNow();
     const start = this.damping.record(change.service, now, change.healthy);
     if (start) {
-      const config = this.config.services.find((s) => s.name === change.service)?.flapDamping;
       const reason = `${start.changes} health changes within ${formatDuration(start.within)}`;
-      this.log.warn({ service: change.service, changes: start.changes, within: start.within, holdDown: config?.holdDown, heldDownUntil: wallTime(start.until) },
-        `${change.service} held down for flapping: ${reason}; released once stable for ${formatDuration(config?.holdDown ?? start.within)}`);
+      this.log.warn({ service: change.service, changes: start.changes, within: start.within, holdDown: start.holdDown, heldDownUntil: wallTime(start.until) },
+        `${change.service} held down for flapping: ${reason}; released once stable for ${formatDuration(start.holdDown)}`);
       this.metrics.flapHoldDowns.inc({ service: change.service });
       this.metrics.serviceHeldDown.set({ service: change.service }, 1);
       this.notifier?.notify({ event: 'service', service: change.service, state: 'held-down', reason });

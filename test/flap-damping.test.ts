@@ -1,9 +1,16 @@
 /**
  * Flap damping, as a pure function of the changes fed to it: a table of histories with the
- * hold-down each must produce, and properties over random histories.
+ * hold-down each must produce, and properties over random histories. Then the agent on real
+ * daemons: a real HTTP service made to flap is held down (withdrawn at BIRD, /status says until
+ * when) and announced again once it has been steady for the hold-down.
  */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentLab, type AgentProcess } from '../lab/agent-lab.js';
+import { labRequirements } from '../lab/requirements.js';
 import type { FlapDampingConfig, ServiceConfig } from '../src/config/types.js';
 import { ms } from '../src/core/duration.js';
 import { serviceName } from '../src/core/ids.js';
@@ -39,7 +46,7 @@ describe('FlapDamper', () => {
   it('reports the start of a hold-down once, with the count and the window', () => {
     const damper = new FlapDamper(config(2, 10_000, 3000));
     const results = feed(damper, [0, 100, 200, 300, 400]);
-    expect(results).toEqual([undefined, undefined, { changes: 3, within: 10_000, until: 3200 }, undefined, undefined]);
+    expect(results).toEqual([undefined, undefined, { changes: 3, within: 10_000, holdDown: 3000, until: 3200 }, undefined, undefined]);
     expect(damper.heldUntil(ms(400))).toBe(3400);
   });
 
@@ -49,14 +56,14 @@ describe('FlapDamper', () => {
     expect(damper.record(ms(10), true)).toBeUndefined();
     expect(damper.record(ms(20), true)).toBeUndefined();
     expect(damper.heldUntil(ms(20))).toBeUndefined();
-    expect(damper.record(ms(30), false)).toEqual({ changes: 2, within: 10_000, until: 3030 });
+    expect(damper.record(ms(30), false)).toEqual({ changes: 2, within: 10_000, holdDown: 3000, until: 3030 });
   });
 
   it('a reconfigured damper applies the new limits to the next change, keeping what it counted', () => {
     const damper = new FlapDamper(config(5, 10_000, 1000));
     feed(damper, [0, 100, 200]);
     damper.reconfigure(config(3, 10_000, 2000));
-    expect(damper.record(ms(300), false)).toEqual({ changes: 4, within: 10_000, until: 2300 });
+    expect(damper.record(ms(300), false)).toEqual({ changes: 4, within: 10_000, holdDown: 2000, until: 2300 });
   });
 
   it('properties: held exactly when the rule says so, never longer than hold-down past the last change', () => {
@@ -135,5 +142,87 @@ describe('FlapDamping (every service)', () => {
     damping.configure([service('web')]);
     expect(damping.heldUntil(web, ms(100))).toBeUndefined();
     expect(damping.released(ms(100))).toEqual([web]);
+  });
+});
+
+const requirements = labRequirements({ programs: { curl: 'curl' } });
+if (!requirements.ok) console.warn(`flap damping agent test skipped: ${requirements.reason}`);
+
+const V4 = '203.0.113.10/32';
+const STATUS = 'http://127.0.0.1:7493';
+
+interface StatusService { name: string; healthy: boolean; serving: boolean; reason: string; heldDownUntil?: string }
+
+describe.skipIf(!requirements.ok)('agent flap damping (real agent, HTTP service, gobgpd and BIRD)', () => {
+  let lab: AgentLab;
+  let agent: AgentProcess;
+  let events: string;
+
+  const curl = async (path: string): Promise<string> => (await lab.server.exec('curl', ['-sS', '--fail-with-body', `${STATUS}${path}`])).stdout;
+  const web = async (): Promise<StatusService> =>
+    (JSON.parse(await curl('/status')) as { services: StatusService[] }).services.find((s) => s.name === 'web')!;
+  /** Makes the service's /healthz fail or pass, and waits until the agent's checks saw it. */
+  const setHealth = async (healthy: boolean): Promise<void> => {
+    const from = agent.logs.length;
+    if (healthy) lab.service.restoreHealth();
+    else lab.service.failHealth();
+    await agent.waitForLog((l) => l.msg === `service ${healthy ? 'healthy' : 'unhealthy'}` && l.service === 'web', ms(10_000), from);
+  };
+
+  beforeAll(async () => {
+    lab = await AgentLab.create({ tag: 'agflap', speaker: 'run' });
+    events = join(lab.dir, 'events');
+    const config = lab.baseConfig({ rise: 1, fall: 1 });
+    config.services = (config.services as unknown[]).slice(0, 1);
+    agent = await lab.startAgent(await lab.writeConfig({
+      ...config,
+      status: { listen: '127.0.0.1:7493' },
+      // Top level: every service inherits it. The first healthy report is change 1.
+      'flap-damping': { changes: 3, within: '30s', 'hold-down': '5s' },
+      notify: { command: ['/bin/sh', '-c', `echo "$QUORATE_EVENT $QUORATE_SERVICE $QUORATE_STATE" >> ${events}`] },
+    }));
+    await lab.waitSessions();
+    await lab.waitRoutes(V4, 2);
+  });
+
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it('a flapping service is held down (withdrawn, even while its checks pass) and served again once steady', async () => {
+    const from = agent.logs.length;
+    await setHealth(false); // change 2
+    await setHealth(true); // change 3
+    await setHealth(false); // change 4: more than 3 within 30 s
+    const held = await agent.waitForLog(/^web held down for flapping/, ms(10_000), from);
+    expect(held.msg).toBe('web held down for flapping: 4 health changes within 30s; released once stable for 5s');
+    await setHealth(true); // during the hold-down: extends it, does not serve
+
+    const status = await web();
+    expect(status).toMatchObject({ healthy: true, serving: false, reason: 'held down for flapping' });
+    expect(Date.parse(status.heldDownUntil!)).toBeGreaterThan(Date.now());
+    expect(await lab.routes(V4)).toEqual([]);
+    const metrics = await curl('/metrics');
+    expect(metrics).toMatch(/^quorate_flap_holddowns_total\{service="web"\} 1$/m);
+    expect(metrics).toMatch(/^quorate_service_held_down\{service="web"\} 1$/m);
+
+    // Steady now: the hold-down ends by itself (a timer, no health change) and web is announced.
+    await agent.waitForLog(/^web released from flap hold-down \(healthy\)$/, ms(20_000), from);
+    await lab.waitRoutes(V4, 2);
+    const after = await web();
+    expect(after).toMatchObject({ healthy: true, serving: true, reason: 'healthy and quorate' });
+    expect(after.heldDownUntil).toBeUndefined();
+    expect(await curl('/metrics')).toMatch(/^quorate_service_held_down\{service="web"\} 0$/m);
+
+    // Notify saw the hold-down as the service's state; the healthy report during it stayed hidden.
+    const lines = existsSync(events) ? (await readFile(events, 'utf8')).trim().split('\n') : [];
+    expect(lines).toEqual([
+      'quorum  quorate',
+      'service web healthy', 'holding web serving',
+      'service web unhealthy', 'holding web withdrawn',
+      'service web healthy', 'holding web serving',
+      'service web held-down', 'holding web withdrawn',
+      'service web healthy', 'holding web serving',
+    ]);
   });
 });

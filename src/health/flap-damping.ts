@@ -17,6 +17,7 @@ export interface HoldDownStart {
   /** Changes counted within the window, this one included (more than `config.changes`). */
   changes: number;
   within: Millis;
+  holdDown: Millis;
   until: Millis;
 }
 
@@ -56,7 +57,7 @@ export class FlapDamper {
     }
     if (this.changeTimes.length <= this.config.changes) return undefined;
     this.holdUntil = ms(at + this.config.holdDown);
-    return { changes: this.changeTimes.length, within: this.config.within, until: this.holdUntil };
+    return { changes: this.changeTimes.length, within: this.config.within, holdDown: this.config.holdDown, until: this.holdUntil };
   }
 
   /** The end of the hold-down in force at `at`, or undefined when not held down. */
