@@ -41,10 +41,12 @@ describe('contract examples', () => {
   it('agent.yaml means what its comments say', () => {
     mkdirSync(join(copy, 'certs'), { recursive: true });
     for (const f of ['ca.pem', 'ny-1.pem', 'ny-1.key']) writeFileSync(join(copy, 'certs', f), 'x');
+    // A hold time no longer than the 4 s lease: the router drops a dead node's routes
+    // before another node can have taken over.
     writeFileSync(join(copy, 'gobgpd-ny.toml'), [
       '[global.config]', '  as = 64512', '  router-id = "192.0.2.1"',
       '[[neighbors]]', '  [neighbors.config]', '    neighbor-address = "192.0.2.254"', '    peer-as = 64513',
-      '  [neighbors.timers.config]', '    hold-time = 9', '    keepalive-interval = 3', '',
+      '  [neighbors.timers.config]', '    hold-time = 3', '    keepalive-interval = 1', '',
     ].join('\n'));
     const { config, diagnostics } = loadAgentConfig(join(copy, 'agent.yaml'), 'check');
     expect(lines(diagnostics)).toEqual([`${join(copy, 'agent.yaml')}:74:21: warning: /usr/local/bin/check-dns does not exist`]);

@@ -314,7 +314,7 @@ describe('rules across sections', () => {
     ]);
   });
 
-  it('warns when a check\'s timeout is longer than its interval; a default timeout never is', () => {
+  it('warns when a check\'s timeout is not shorter than its interval; a default timeout always is', () => {
     const { file, config, printed } = check(`
       node: { id: a-1 }
       cluster: { name: c }
@@ -326,9 +326,14 @@ describe('rules across sections', () => {
           checks:
             - { tcp: { port: 80 }, interval: 200ms, timeout: 1s }
             - { tcp: { port: 81 }, interval: 200ms }
+            - { tcp: { port: 82 }, interval: 200ms, timeout: 200ms }
+            - { tcp: { port: 83 }, interval: 2s }
     `);
-    expect(printed).toContain(`${file}:9:56: warning: timeout 1s is longer than interval 200ms: a hanging check delays the next one, so a dead service is noticed after up to 3 × 1s`);
-    expect(config!.services[0]!.checks.map((c) => c.timeout)).toEqual([1000, 200]);
+    expect(printed).toContain(`${file}:9:56: warning: timeout 1s is not shorter than interval 200ms: a check that hangs until its timeout delays the next one, so a dead service is noticed after up to 3 × 1s; make the timeout shorter than the interval (e.g. 160ms)`);
+    expect(printed).toContain(`${file}:11:56: warning: timeout 200ms is not shorter than interval 200ms: a check that hangs until its timeout delays the next one, so a dead service is noticed after up to 3 × 200ms; make the timeout shorter than the interval (e.g. 160ms)`);
+    expect(printed.filter((l) => l.includes('is not shorter than interval'))).toHaveLength(2);
+    // Left out, the timeout is four fifths of the interval, at most 400ms.
+    expect(config!.services[0]!.checks.map((c) => c.timeout)).toEqual([1000, 160, 200, 400]);
   });
 
   it('bgp.gobgp needs run or address', () => {

@@ -5,6 +5,7 @@
  * `bgp.gobgp` section, and a lint of the gobgpd TOML that `bgp.gobgp.run.config` names.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { TomlError, parse as parseToml } from 'smol-toml';
 import { formatDuration } from '../core/duration.js';
 import type { AgentParts } from './agent-parts.js';
@@ -46,6 +47,101 @@ export function gobgpUsageFindings(parts: AgentParts): Finding[] {
       out.push(warning(['bgp', 'gobgp', 'run', 'stall-timeout'],
         `stall-timeout ${formatDuration(run['stall-timeout'])} is longer than the quorum lease (${formatDuration(lease.lease)}): a stalled agent's gobgpd would outlive its lease`));
     }
+    out.push(...speakerTimersAgainstLease(parts, run.config));
+  }
+  return out;
+}
+
+/**
+ * When this host dies without closing its BGP sessions, its lease ends and another node takes
+ * over, but the router keeps this node's routes until its hold timer ends (or, with graceful
+ * restart, for the restart time): for that long both are announced. So the speaker's timers
+ * must not outlast the quorum lease. Reported at the lease (the loader places gobgpd's own
+ * findings by its file only), naming the TOML line. Warnings: BGP's shortest hold time is
+ * 3 s, so a lease under 3 s cannot be matched by the speaker, only by a longer lease.
+ */
+function speakerTimersAgainstLease(parts: AgentParts, tomlFile: string): Finding[] {
+  const k = parts.cluster?.quorum.findIndex((q) => q.kind === 'server') ?? -1;
+  const module = k >= 0 ? parts.cluster!.quorum[k] : undefined;
+  if (module?.kind !== 'server') return [];
+  const toml = readGobgpdToml(tomlFile);
+  if (!toml || 'error' in toml) return [];
+  const leaseS = module.lease / 1000;
+  const leaseText = formatDuration(module.lease);
+  const where = ['cluster', 'quorum', k, 'server', 'lease'];
+  const at = (line: number) => `${basename(tomlFile)}:${line}`;
+  const timers = speakerTimers(toml.config, toml.lines);
+  const out: Finding[] = [];
+  const hold = longest(timers.filter((t) => t.holdS > 0), (t) => t.holdS);
+  if (hold && hold.holdS > leaseS) {
+    const fix = leaseS >= MIN_HOLD_TIME_S ? `set hold-time = ${Math.floor(leaseS)} or less, or ask for a lease of at least ${hold.holdS}s` : `ask for a lease of at least ${hold.holdS}s (BGP's shortest hold time is ${MIN_HOLD_TIME_S} s)`;
+    out.push(warning(where,
+      `the quorum lease (${leaseText}) is shorter than the hold time of gobgpd's ${hold.name} (${hold.holdS} s${hold.holdSet ? '' : ', gobgpd\'s default'}, ${at(hold.holdLine)}): if this host dies without closing the session, another node takes over when the lease ends while the router keeps this node's routes until the hold timer ends; ${fix}`));
+  }
+  const restart = longest(timers.filter((t) => t.restartS !== undefined), (t) => t.restartS!);
+  if (restart && restart.restartS! > leaseS) {
+    out.push(warning(where,
+      `the quorum lease (${leaseText}) is shorter than the graceful restart of gobgpd's ${restart.name} (${restart.restartS} s, ${at(restart.restartLine)}): if the agent dies, another node takes over when the lease ends while the router keeps this node's routes for the restart time; disable graceful restart`));
+  }
+  return out;
+}
+
+const longest = <T>(items: T[], size: (t: T) => number): T | undefined =>
+  items.reduce<T | undefined>((best, t) => (best === undefined || size(t) > size(best) ? t : best), undefined);
+
+/** BGP's shortest non-zero hold time (RFC 4271, 4.2). */
+export const MIN_HOLD_TIME_S = 3;
+
+interface SpeakerTimers {
+  name: string;
+  /** Effective hold time in seconds (own, else the peer group's, else gobgpd's default); 0 = off. */
+  holdS: number;
+  holdSet: boolean;
+  holdLine: number;
+  /** Seconds the router keeps routes after the session drops, when graceful restart is on. */
+  restartS?: number;
+  restartLine: number;
+}
+
+/**
+ * The timers each neighbor runs with, and each peer group that dynamic neighbors join. A
+ * neighbor takes what its peer group sets where it sets nothing itself (gobgpd merges them).
+ */
+function speakerTimers(config: Table, lines: TomlLines): SpeakerTimers[] {
+  type Located = { value: unknown; path: (string | number)[] };
+  const groups = new Map<string, { table: Table; base: (string | number)[] }>();
+  tables(config['peer-groups']).forEach((table, g) => {
+    groups.set(String(get(table, 'config', 'peer-group-name') ?? `#${g + 1}`), { table, base: ['peer-groups', g] });
+  });
+  const timers = (name: string, base: (string | number)[], table: Table, group?: { table: Table; base: (string | number)[] }): SpeakerTimers => {
+    const find = (...path: string[]): Located | undefined => {
+      const own = get(table, ...path);
+      if (own !== undefined) return { value: own, path: [...base, ...path] };
+      const inherited = group ? get(group.table, ...path) : undefined;
+      return inherited !== undefined ? { value: inherited, path: [...group!.base, ...path] } : undefined;
+    };
+    const hold = find('timers', 'config', 'hold-time');
+    const holdS = typeof hold?.value === 'number' ? hold.value : GOBGPD_DEFAULT_HOLD_TIME_S;
+    const enabled = find('graceful-restart', 'config', 'enabled');
+    const perFamily = [table, group?.table].some((t) =>
+      t !== undefined && tables(t['afi-safis']).some((a) => get(a, 'mp-graceful-restart', 'config', 'enabled') === true));
+    const restart = find('graceful-restart', 'config', 'restart-time');
+    return {
+      name, holdS, holdSet: hold !== undefined, holdLine: lines.lineOf(hold?.path ?? base),
+      // gobgpd's restart time defaults to the hold time.
+      ...(enabled?.value === true || perFamily ? { restartS: typeof restart?.value === 'number' && restart.value > 0 ? restart.value : holdS } : {}),
+      restartLine: lines.lineOf(restart?.path ?? enabled?.path ?? base),
+    };
+  };
+  const out = tables(config.neighbors).map((neighbor, n) => {
+    const group = get(neighbor, 'config', 'peer-group');
+    return timers(`neighbor ${String(get(neighbor, 'config', 'neighbor-address') ?? `#${n + 1}`)}`, ['neighbors', n], neighbor,
+      typeof group === 'string' ? groups.get(group) : undefined);
+  });
+  for (const d of tables(config['dynamic-neighbors'])) {
+    const name = get(d, 'config', 'peer-group');
+    const group = typeof name === 'string' ? groups.get(name) : undefined;
+    if (group) out.push(timers(`peer group ${String(name)}`, group.base, group.table));
   }
   return out;
 }
@@ -59,27 +155,35 @@ function get(t: unknown, ...path: string[]): unknown {
   return v;
 }
 
+type GobgpdToml = { config: Table; lines: TomlLines } | { error: { line: number; col: number; message: string } };
+
+/** gobgpd's TOML, parsed with the lines of its keys; undefined when the file cannot be read. */
+function readGobgpdToml(file: string): GobgpdToml | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return { config: parseToml(text) as Table, lines: new TomlLines(text) };
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    return { error: { line: err.line, col: err.column, message: err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '') } };
+  }
+}
+
 /**
  * Warnings about gobgpd's own config (`file`, reported as `displayFile`). A file that does
  * not parse is an error: gobgpd would refuse to start.
  */
 export function lintGobgpdConfig(file: string, displayFile: string, agent: { prepending?: string[] } = {}): Diagnostic[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return []; // A missing file is reported where the agent's config names it.
-  }
+  const toml = readGobgpdToml(file);
+  if (!toml) return []; // A missing file is reported where the agent's config names it.
   const at = (line: number, severity: 'error' | 'warning', message: string, col = 1): Diagnostic =>
     ({ file: displayFile, line, col, severity, message });
-  let config: Table;
-  try {
-    config = parseToml(text) as Table;
-  } catch (err) {
-    if (err instanceof TomlError) return [at(err.line, 'error', `gobgpd's config is not valid TOML: ${err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '')}`, err.column)];
-    throw err;
-  }
-  const lines = new TomlLines(text);
+  if ('error' in toml) return [at(toml.error.line, 'error', `gobgpd's config is not valid TOML: ${toml.error.message}`, toml.error.col)];
+  const { config, lines } = toml;
   const out: Diagnostic[] = [];
   const warn = (path: (string | number)[], message: string) => out.push(at(lines.lineOf(path), 'warning', message));
 

@@ -4,20 +4,25 @@
  * Paths name the value the operator should change; when that value is absent (a default
  * applies) the loader points at the closest enclosing item instead.
  */
+import { isIP } from 'node:net';
 import { nodeLeaseEnd, renewalDue, shortestUsefulLease } from '../cluster/lease.js';
+import { formatDuration, ms } from '../core/duration.js';
+import { parsePrefix, prefixContains, type Prefix } from '../core/prefix.js';
+import type { AgentParts } from './agent-parts.js';
 import type { Finding, PathSegment } from './finding.js';
 import { error, warning } from './finding.js';
-import type { AgentParts } from './agent-parts.js';
-import { formatDuration, ms } from '../core/duration.js';
-import type { ServiceConfig } from './types.js';
+import type { FlapDampingConfig, HostPort, ServiceConfig } from './types.js';
 
 export function crossSectionFindings(parts: AgentParts): Finding[] {
   return [
     ...serviceIdentityRules(parts),
+    ...overlappingPrefixRules(parts),
     ...bgpServiceRules(parts),
     ...arpRules(parts),
     ...checkTimingRules(parts),
+    ...flapDampingRules(parts),
     ...clusterRules(parts),
+    ...peerAddressRules(parts),
     ...tlsRules(parts),
   ];
 }
@@ -49,6 +54,34 @@ function serviceIdentityRules(parts: AgentParts): Finding[] {
   }
   return out;
 }
+
+/**
+ * One address space announced as two prefixes (203.0.113.0/24 here, 203.0.113.10/32 there):
+ * routers forward by the longest match, so the longer prefix's holder gets that traffic
+ * whoever holds the shorter one, and withdrawing either leaves the address half served.
+ * Exact repeats are reported by serviceIdentityRules; this reports strict containment, at
+ * the one written later.
+ */
+function overlappingPrefixRules(parts: AgentParts): Finding[] {
+  const out: Finding[] = [];
+  const seen: { prefix: Prefix; service: string }[] = [];
+  for (const [service, i] of parsedServices(parts)) {
+    service.prefixes.forEach((p, j) => {
+      const other = seen.find((s) => s.prefix.key !== p.key && overlap(s.prefix, p));
+      if (other) {
+        const [outer, inner] = other.prefix.length < p.length ? [other.prefix, p] : [p, other.prefix];
+        const where = other.service === service.name ? 'in this service' : `of service "${other.service}"`;
+        out.push(error(['services', i, 'prefixes', j],
+          `${p.key} overlaps ${other.prefix.key} ${where}: ${inner.key} lies inside ${outer.key}, and routers send its traffic to whoever announces the longer prefix; give each address to one prefix of one service`));
+      }
+      seen.push({ prefix: p, service: service.name });
+    });
+  }
+  return out;
+}
+
+const overlap = (a: Prefix, b: Prefix): boolean =>
+  a.family === b.family && (a.length <= b.length ? prefixContains(a, b.address) : prefixContains(b, a.address));
 
 function viaPath(i: number, service: ServiceConfig, method: 'bgp' | 'arp'): PathSegment[] {
   return ['services', i, 'via', service.via.indexOf(method)];
@@ -123,13 +156,47 @@ function checkTimingRules(parts: AgentParts): Finding[] {
   const out: Finding[] = [];
   for (const [service, i] of parsedServices(parts)) {
     service.checks.forEach((check, k) => {
-      // A check never overlaps itself, so this is legal; but the next check then starts
-      // late, and a dead service is noticed later than fall × interval suggests.
-      if (check.timeout > check.interval) {
+      // A check never overlaps itself, so a check that runs until its timeout delays the
+      // next one: a dead service is then noticed later than fall × interval suggests.
+      // A warning for now, not an error: the labs' and benchmarks' generated configs still
+      // give checks a timeout equal to (or, to match ExaBGP's, longer than) their interval.
+      if (check.timeout >= check.interval) {
         out.push(warning(['services', i, 'checks', k, 'timeout'],
-          `timeout ${formatDuration(check.timeout)} is longer than interval ${formatDuration(check.interval)}: a hanging check delays the next one, so a dead service is noticed after up to ${check.fall} × ${formatDuration(check.timeout)}`));
+          `timeout ${formatDuration(check.timeout)} is not shorter than interval ${formatDuration(check.interval)}: a check that hangs until its timeout delays the next one, so a dead service is noticed after up to ${check.fall} × ${formatDuration(check.timeout)}; make the timeout shorter than the interval (e.g. ${formatDuration(ms(Math.max(1, Math.floor(check.interval * 0.8))))})`));
       }
     });
+  }
+  return out;
+}
+
+/**
+ * Flap damping holds a service down after more than `changes` health changes within
+ * `within`. Settings that can never trigger, or that release a service while its changes
+ * still count, are warnings: damping is a convenience, not a safety rule.
+ */
+function flapDampingRules(parts: AgentParts): Finding[] {
+  const out: Finding[] = [];
+  const holdDownRule = (damping: FlapDampingConfig, base: PathSegment[]) => {
+    if (damping.holdDown < damping.within) {
+      out.push(warning([...base, 'hold-down'],
+        `hold-down ${formatDuration(damping.holdDown)} is shorter than within ${formatDuration(damping.within)}: a service is released while its changes still count, so its next change holds it down again; make hold-down at least ${formatDuration(damping.within)}`));
+    }
+  };
+  if (parts.flapDamping) holdDownRule(parts.flapDamping, ['flap-damping']);
+  for (const [service, i] of parsedServices(parts)) {
+    const own = service.flapDamping;
+    if (own) holdDownRule(own, ['services', i, 'flap-damping']);
+    const damping = own ?? parts.flapDamping;
+    if (!damping || service.checks.length === 0) continue;
+    // A check's health changes only after `rise` passes or `fall` failures in a row, so
+    // one check changes at most once per interval × min(rise, fall); more than `changes`
+    // changes need `changes` such gaps.
+    const gap = Math.min(...service.checks.map((c) => c.interval * Math.min(c.rise, c.fall)));
+    const needed = ms(damping.changes * gap);
+    if (damping.within < needed) {
+      out.push(warning(own ? ['services', i, 'flap-damping', 'within'] : ['flap-damping', 'within'],
+        `flap damping of service "${service.name}" can never trigger: more than ${damping.changes} health changes take at least ${formatDuration(needed)} (its fastest check changes at most once per ${formatDuration(ms(gap))}), longer than within ${formatDuration(damping.within)}; make within at least ${formatDuration(needed)}, or changes smaller`));
+    }
   }
   return out;
 }
@@ -167,6 +234,13 @@ function clusterRules(parts: AgentParts): Finding[] {
     // A node stops a margin before its lease ends (cluster/lease.ts) and renews at a third of
     // it: a lease of a few margins serves only briefly between renewals, or not at all.
     const useful = shortestUsefulLease();
+    // The node renews at a third of its lease; a lease under three heartbeats is renewed
+    // more often than the node hears its peers, and ends before a late heartbeat or two
+    // could have told it whether its partition changed.
+    if (q.kind === 'server' && q.lease < 3 * interval) {
+      out.push(error(['cluster', 'quorum', k, 'server', 'lease'],
+        `a lease of ${formatDuration(q.lease)} is shorter than three heartbeat intervals (3 × ${formatDuration(interval)}): it would end between the heartbeats that tell the node whether its partition changed; ask for at least ${formatDuration(ms(3 * interval))}, or shorten cluster.heartbeat.interval`));
+    }
     if (q.kind === 'server' && q.lease < 3 * useful) {
       out.push(warning(['cluster', 'quorum', k, 'server', 'lease'],
         `a lease of ${formatDuration(q.lease)} is too short to rely on: the node stops serving ${formatDuration(ms(useful - 1))} before its lease ends (drift and withdrawal margins); ask for at least ${formatDuration(ms(3 * useful))}`));
@@ -183,6 +257,38 @@ function clusterRules(parts: AgentParts): Finding[] {
     }
   }
   return out;
+}
+
+/**
+ * Each peer is a distinct node at a distinct address: two peers at one address are one node
+ * counted twice (its votes too), and a peer at this node's own listen address is this node
+ * hearing itself.
+ */
+function peerAddressRules(parts: AgentParts): Finding[] {
+  const out: Finding[] = [];
+  const cluster = parts.cluster;
+  if (!cluster) return out;
+  const own = cluster.listen ? endpointKey(cluster.listen) : undefined;
+  const seen = new Map<string, string>();
+  cluster.peers.forEach((peer, k) => {
+    const key = endpointKey(peer.address);
+    const first = seen.get(key);
+    const where = ['cluster', 'peers', k, 'address'];
+    if (key === own) {
+      out.push(error(where, `peer "${peer.id}" is at this node's own address (cluster.listen ${key}): the node would count its own heartbeats as a peer's; give the peer's address`));
+    } else if (first !== undefined) {
+      out.push(error(where, `peer "${peer.id}" has the address ${key} of peer "${first}": one node would be counted twice; each peer has an address of its own`));
+    } else seen.set(key, peer.id);
+  });
+  return out;
+}
+
+/** One spelling per endpoint: IPv6 in canonical form, host names in lower case. */
+function endpointKey({ host, port }: HostPort): string {
+  const family = isIP(host);
+  if (family === 0) return `${host.toLowerCase()}:${port}`;
+  const canonical = parsePrefix(host).address;
+  return family === 6 ? `[${canonical}]:${port}` : `${canonical}:${port}`;
 }
 
 /** Peers and the quorum server speak mutual TLS only; plaintext is an explicit lab choice. */

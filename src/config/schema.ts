@@ -149,7 +149,7 @@ export const checkSchema = (baseDir: string) => section({
 }).transform((c): CheckConfig => {
   // The default timeout never exceeds the interval, so a short interval alone gives a
   // consistent check (and no warning about a timeout the operator never wrote).
-  const timeout = c.timeout ?? ms(Math.min(AGENT_DEFAULTS.checkTimeout, c.interval));
+  const timeout = c.timeout ?? ms(Math.max(1, Math.min(AGENT_DEFAULTS.checkTimeout, Math.floor(c.interval * 0.8))));
   const timing = { interval: c.interval, timeout, rise: c.rise, fall: c.fall };
   let spec: CheckSpec;
   if (c.tcp) spec = { kind: 'tcp', ...c.tcp };

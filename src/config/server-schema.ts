@@ -1,9 +1,10 @@
 /** The quorum server's file (server.yaml) as zod schemas, and its cross-key rules. */
 import { z } from 'zod';
-import { ms } from '../core/duration.js';
+import { shortestUsefulLease } from '../cluster/lease.js';
+import { formatDuration, ms } from '../core/duration.js';
 import { clusterName, nodeId } from '../core/ids.js';
 import { hostPort, identifier, pathIn, positiveDuration, section } from './fields.js';
-import { error, type Finding } from './finding.js';
+import { error, warning, type Finding } from './finding.js';
 import { tlsSchema } from './schema.js';
 import type { ServerConfig } from './server-types.js';
 
@@ -43,6 +44,13 @@ export function serverFindings(config: ServerConfig): Finding[] {
     if (seen.has(c.name)) out.push(error(['clusters', i, 'name'], `cluster "${c.name}" is listed twice`));
     seen.add(c.name);
   });
+  // The longest lease the server grants bounds every node's: a node stops a margin before
+  // its lease ends (cluster/lease.ts), so a maximum of a few margins leaves it almost nothing.
+  const useful = shortestUsefulLease();
+  if (config.lease.max < 3 * useful) {
+    out.push(warning(['lease', 'max'],
+      `lease.max ${formatDuration(config.lease.max)} is too short to serve on: a node stops ${formatDuration(ms(useful - 1))} before its lease ends (drift and withdrawal margins), so a lease this short leaves it almost no time to serve; allow at least ${formatDuration(ms(3 * useful))}`));
+  }
   const tls = config.tls;
   if (!tls?.insecure && !(tls?.ca && tls.cert && tls.key)) {
     out.push({
