@@ -166,6 +166,17 @@ export class BirdControl {
   }
 
   /**
+   * What a BGP protocol received, summed over its channels (`show protocols all`'s "Route
+   * change stats", received column): every update and every withdrawal the speaker sent.
+   */
+  async importStats(name: string): Promise<{ updates: number; withdraws: number }> {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`"${name}" is not a BIRD protocol name`);
+    const text = (await this.command(`show protocols all ${name}`)).lines.map((l) => l.text).join('\n');
+    const sum = (label: string) => [...text.matchAll(new RegExp(`^\\s*Import ${label}:\\s+(\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    return { updates: sum('updates'), withdraws: sum('withdraws') };
+  }
+
+  /**
    * Polls `probe` (given this client) until it yields a value; see `waitUntil`. The timeout
    * is a bound for the failure message, not a timing assertion.
    */

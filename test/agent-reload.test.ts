@@ -47,6 +47,24 @@ describe.skipIf(!requirements.ok)('agent config reload (SIGHUP)', () => {
     expect(agent.process.running).toBe(true);
   });
 
+  it('a reload withdraws nothing that did not change, not for an instant: BIRD receives no withdrawal, only the changed paths', async () => {
+    const before = await lab.bird.control.importStats(EBGP);
+    const from = agent.logs.length;
+    const next = lab.baseConfig();
+    (next.services as Service[])[0]!.bgp.med = 15; // web changes; web-prepended does not
+    await lab.writeConfig(next);
+    agent.process.kill('SIGHUP');
+    await agent.waitForLog(/^config reloaded$/, ms(10_000), from);
+    await lab.bird.control.waitFor(async () => ((await lab.routes(V4, EBGP))[0]?.bgp.med === 15 ? true : undefined), ms(10_000), { what: 'MED 15 at BIRD' });
+    // Let two full syncs (every 500 ms here) pass too: they must not disturb anything either.
+    await new Promise((r) => setTimeout(r, 1200));
+    const after = await lab.bird.control.importStats(EBGP);
+    console.info(`reload: BIRD received ${after.updates - before.updates} updates, ${after.withdraws - before.withdraws} withdrawals`);
+    expect(after.withdraws - before.withdraws).toBe(0);
+    // web's two paths (IPv4 and IPv6) and nothing else: web-prepended was not even re-sent.
+    expect(after.updates - before.updates).toBe(2);
+  });
+
   it('applies a valid config live: changed attributes re-announced without a withdrawal, a removed service withdrawn', async () => {
     const from = agent.logs.length;
     const next = lab.baseConfig();
