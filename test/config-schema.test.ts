@@ -50,8 +50,8 @@ describe('generated files', () => {
     // Defaults appear as written in the file: durations as text, the quorum list in its YAML form.
     expect(byPath.get('services[].checks[].interval')).toMatchObject({ type: 'duration', default: '500ms' });
     expect(byPath.get('cluster.heartbeat.dead-after')).toMatchObject({ default: '1s' });
-    expect(byPath.get('cluster.quorum')?.default).toBe('[{ voting: {} }]');
-    expect(byPath.get('arp.gratuitous.forms')?.default).toBe('[request, reply]');
+    expect(byPath.get('cluster.quorum')?.default).toBe('[ { voting: {} } ]');
+    expect(byPath.get('arp.gratuitous.forms')?.default).toBe('[ request, reply ]');
     expect(byPath.get('services[].checks[].grpc.service')?.default).toBe('""');
     expect(byPath.get('node.id')?.default).toBe('required');
     expect(byPath.get('services[].checks[].timeout')?.default).toBe('—');

@@ -4,6 +4,7 @@
  * parse the files. Pure functions: the generator writes their text, and a test compares it
  * with what is committed, so the documentation cannot drift from the code.
  */
+import { stringify as stringifyYaml } from 'yaml';
 import { DURATION_PATTERN } from './fields.js';
 import { agentJsonSchema, serverJsonSchema, type JsonSchema } from './json-schema.js';
 
@@ -66,23 +67,9 @@ export function typeLabel(schema: JsonSchema): string {
   }
 }
 
-/** A YAML scalar as an operator would type it: quoted only where YAML would misread it. */
-function yamlScalar(value: string | number | boolean | null): string {
-  if (typeof value !== 'string') return String(value);
-  const plain = value !== '' && /^[A-Za-z0-9/._][A-Za-z0-9/._ -]*$/.test(value) && !/^(true|false|null|yes|no|on|off|~)$/i.test(value)
-    && Number.isNaN(Number(value));
-  return plain ? value : JSON.stringify(value);
-}
-
-/** A default in YAML flow style, as it would be written in the file: `[request, reply]`, `{ voting: {} }`. */
+/** A default in YAML flow style, as it would be written in the file: `[ request, reply ]`, `""`. */
 export function yamlFlow(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(yamlFlow).join(', ')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value);
-    return entries.length === 0 ? '{}' : `{ ${entries.map(([k, v]) => `${yamlScalar(k)}: ${yamlFlow(v)}`).join(', ')} }`;
-  }
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) return yamlScalar(value);
-  return String(value);
+  return stringifyYaml(value, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
 }
 
 /** Every key of a file's schema, depth first in the order the schema defines them. */

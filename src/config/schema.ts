@@ -231,7 +231,7 @@ export const nodeSchema = section({
   id: identifier('node id').transform(nodeId).meta({ description: 'This node\'s id: unique in the cluster, and bound by its TLS certificate.' }),
   votes: z.number().int().min(0).max(255).default(AGENT_DEFAULTS.votes)
     .meta({ description: 'The votes this node brings to the voting quorum module; 0 makes it a member that does not vote.' }),
-}).meta({ description: 'This node.' });
+}).meta({ description: 'This node: its id and its votes.' });
 
 const quorumModuleSchema = section({
   voting: section({}).optional()
