@@ -157,6 +157,7 @@ describe.skipIf(!requirements.ok)('agent flap damping (real agent, HTTP service,
   let lab: AgentLab;
   let agent: AgentProcess;
   let events: string;
+  let config: Record<string, unknown>;
 
   const curl = async (path: string): Promise<string> => (await lab.server.exec('curl', ['-sS', '--fail-with-body', `${STATUS}${path}`])).stdout;
   const web = async (): Promise<StatusService> =>
@@ -172,15 +173,16 @@ describe.skipIf(!requirements.ok)('agent flap damping (real agent, HTTP service,
   beforeAll(async () => {
     lab = await AgentLab.create({ tag: 'agflap', speaker: 'run' });
     events = join(lab.dir, 'events');
-    const config = lab.baseConfig({ rise: 1, fall: 1 });
-    config.services = (config.services as unknown[]).slice(0, 1);
-    agent = await lab.startAgent(await lab.writeConfig({
-      ...config,
+    const base = lab.baseConfig({ rise: 1, fall: 1 });
+    config = {
+      ...base,
+      services: (base.services as unknown[]).slice(0, 1),
       status: { listen: '127.0.0.1:7493' },
       // Top level: every service inherits it. The first healthy report is change 1.
       'flap-damping': { changes: 3, within: '30s', 'hold-down': '5s' },
       notify: { command: ['/bin/sh', '-c', `echo "$QUORATE_EVENT $QUORATE_SERVICE $QUORATE_STATE" >> ${events}`] },
-    }));
+    };
+    agent = await lab.startAgent(await lab.writeConfig(config));
     await lab.waitSessions();
     await lab.waitRoutes(V4, 2);
   });
@@ -224,5 +226,22 @@ describe.skipIf(!requirements.ok)('agent flap damping (real agent, HTTP service,
       'service web held-down', 'holding web withdrawn',
       'service web healthy', 'holding web serving',
     ]);
+  });
+
+  it('a reload that removes flap-damping releases a held-down service at once', async () => {
+    const from = agent.logs.length;
+    // After a release the count starts afresh: four more changes hold it down again.
+    await setHealth(false);
+    await setHealth(true);
+    await setHealth(false);
+    await setHealth(true);
+    await agent.waitForLog(/^web held down for flapping: 4 health changes within 30s/, ms(10_000), from);
+    expect(await web()).toMatchObject({ healthy: true, serving: false });
+    const { 'flap-damping': _removed, ...undamped } = config;
+    await lab.writeConfig(undamped);
+    agent.process.kill('SIGHUP');
+    await agent.waitForLog(/^web released from flap hold-down \(healthy\)$/, ms(10_000), from);
+    await lab.waitRoutes(V4, 2);
+    expect(await web()).toMatchObject({ healthy: true, serving: true });
   });
 });
