@@ -165,7 +165,7 @@ ${referenceTable(referenceEntries(server))}
 
 /** The order a reader expects in each schema object: what it is, then its constraints, then its parts. */
 const KEYWORD_ORDER = [
-  '$schema', '$comment', 'title', 'description', 'type', 'enum', 'const', 'pattern', 'minimum', 'maximum',
+  '$schema', '$comment', 'title', 'description', 'type', 'enum', 'const', 'pattern', 'patternErrorMessage', 'minimum', 'maximum',
   'minLength', 'maxLength', 'minItems', 'maxItems', 'default', 'properties', 'required', 'additionalProperties',
   'propertyNames', 'items', 'oneOf', 'anyOf', 'allOf',
 ];

@@ -36,7 +36,12 @@ export const duration = z.string().transform((text, ctx): Millis => {
     return z.NEVER;
   }
   return d;
-}).meta({ title: 'duration', pattern: DURATION_PATTERN });
+}).meta({
+  title: 'duration',
+  pattern: DURATION_PATTERN,
+  // Shown by the YAML language server instead of the bare pattern.
+  patternErrorMessage: 'a duration is a number and a unit: 500ms, 2s, 1.5s, 1m, 1h',
+});
 
 /** A duration that must be above zero (intervals, timeouts, leases). */
 export const positiveDuration = duration.refine((d) => d > 0, { message: 'must be longer than 0ms' });
@@ -95,7 +100,7 @@ function parseHostPort(text: string): HostPort | string {
 export const identifier = (what: string) =>
   z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/, {
     message: `a ${what} is 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit`,
-  }).meta({ title: 'name' });
+  }).meta({ title: 'name', patternErrorMessage: `a ${what} is 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit` });
 
 /** `"65001:100"` → 65001·2¹⁶ + 100, the 32-bit value BGP carries (RFC 1997). */
 export const community = z.string().transform((text, ctx): number => {
@@ -108,7 +113,7 @@ export const community = z.string().transform((text, ctx): number => {
   }
   // Multiplication, not `<<`: 65001 << 16 overflows JavaScript's signed 32-bit shift.
   return asn * 0x10000 + value;
-}).meta({ title: 'community "ASN:VALUE"', pattern: '^[0-9]{1,5}:[0-9]{1,5}$' });
+}).meta({ title: 'community "ASN:VALUE"', pattern: '^[0-9]{1,5}:[0-9]{1,5}$', patternErrorMessage: 'a community is "ASN:VALUE", each 0..65535, e.g. "65001:100"' });
 
 /** `"65001:1:10"` → { global, local1, local2 } (RFC 8092), each a 32-bit number. */
 export const largeCommunity = z.string().transform((text, ctx): LargeCommunity => {
@@ -120,7 +125,11 @@ export const largeCommunity = z.string().transform((text, ctx): LargeCommunity =
   }
   const [global, local1, local2] = parts as [number, number, number];
   return { global, local1, local2 };
-}).meta({ title: 'large community "ASN:X:Y"', pattern: '^[0-9]{1,10}:[0-9]{1,10}:[0-9]{1,10}$' });
+}).meta({
+  title: 'large community "ASN:X:Y"',
+  pattern: '^[0-9]{1,10}:[0-9]{1,10}:[0-9]{1,10}$',
+  patternErrorMessage: 'a large community is "ASN:X:Y", each 0..4294967295, e.g. "65001:1:10"',
+});
 
 /** A file or folder path; a relative one is taken relative to the config file's folder. */
 export const pathIn = (baseDir: string) =>

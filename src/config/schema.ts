@@ -103,7 +103,7 @@ const regex = z.string().transform((text, ctx): RegExp => {
 
 /** Linux interface names: at most 15 bytes, no slash, no white space. */
 const interfaceName = z.string().regex(/^[^\s/:]{1,15}$/, { message: 'expected a network interface name (1 to 15 characters, e.g. eth0)' })
-  .meta({ title: 'interface name' });
+  .meta({ title: 'interface name', patternErrorMessage: 'a network interface name is 1 to 15 characters, e.g. eth0' });
 
 const checkTimings = {
   interval: positiveDuration.default(AGENT_DEFAULTS.checkInterval)
@@ -306,7 +306,7 @@ export const bgpSchema = (baseDir: string) => section({
       // A bare name is looked up in PATH, as a shell would; a path is taken relative to the file.
       binary: z.string().min(1).default(AGENT_DEFAULTS.gobgpBinary)
         .transform((b) => (b.includes('/') && !isAbsolute(b) ? resolve(baseDir, b) : b))
-        .meta({ description: 'The gobgpd program: a bare name is looked up in PATH, a path is taken from this file\'s folder.' }),
+        .meta({ title: 'program', description: 'The gobgpd program: a bare name is looked up in PATH, a path is taken from this file\'s folder.' }),
       'stall-timeout': positiveDuration.default(AGENT_DEFAULTS.stallTimeout)
         .meta({ description: 'gobgpd is killed when the agent has not renewed its deadline for this long, so a stuck agent\'s routes do not linger.' }),
     }).optional().meta({ description: 'quorate starts gobgpd itself, its API on a private socket; gobgpd dies with the agent, so a dead agent\'s routes do not linger.' }),
