@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(gobgpd bird2 frr golang-github-osrg-gobgp-dev iproute2 iputils-arping ndisc6 tcpdump exabgp procps util-linux curl openssl nftables keepalived ipv6toolkit docker-compose)
+DEBIAN_PACKAGES=(gobgpd bird2 frr golang-github-osrg-gobgp-dev iproute2 iputils-arping ndisc6 tcpdump exabgp procps util-linux curl openssl nftables keepalived ipv6toolkit docker-compose python3-jsonschema)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

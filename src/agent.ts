@@ -313,12 +313,6 @@ export class Agent {
     this.releaseTimer = setTimeout(() => this.recompute('time: a flap hold-down ended'), Math.max(0, Math.ceil(next - now)));
   }
 
-  /** decide() sees a held-down service as failing its checks: say what really keeps it withdrawn. */
-  private explainHoldDown(d: ServiceDecision, now: Millis): ServiceDecision {
-    if (d.serve || d.reason !== 'checks failing' || this.damping.heldUntil(d.service, now) === undefined) return d;
-    return { ...d, reason: 'held down for flapping' };
-  }
-
   /** Checks pass and the service is not held down for flapping: what decide() and the peers see. */
   private healthyNow(service: ServiceName, now: Millis): boolean {
     return this.health.isHealthy(service) && this.damping.heldUntil(service, now) === undefined;
@@ -404,7 +398,8 @@ export class Agent {
     if (this.stopping) return;
     const now = monotonicNow();
     this.releaseHoldDowns(now);
-    const health = new Map(this.config.services.map((s) => [s.name, this.healthyNow(s.name, now)]));
+    const health = new Map(this.config.services.map((s) => [s.name, this.health.isHealthy(s.name)]));
+    const heldDown = new Set(this.config.services.filter((s) => this.damping.heldUntil(s.name, now) !== undefined).map((s) => s.name));
     const previousQuorum = this.quorum;
     const quorum = this.keeper.verdict(now);
     this.quorum = quorum;
@@ -423,12 +418,13 @@ export class Agent {
       services: this.config.services,
       health,
       drained: this.maintenance.drained(),
+      heldDown,
       quorum,
       peers: this.keeper.peerViews(now),
       methods: this.methods(),
       clearance,
       holding: new Set([...this.decisions.values()].filter((d) => d.serve).map((d) => d.service)),
-    }).map((d) => this.explainHoldDown(d, now));
+    });
     this.scheduleWakeUp(now, quorum, [...clearance.values()].map((c) => c.until));
     for (const d of decisions) {
       const before = this.decisions.get(d.service);

@@ -39,6 +39,8 @@ export interface DecideInput {
   /** Own health, per service (from the rise/fall monitor). Missing = not healthy. */
   health: ReadonlyMap<ServiceName, boolean>;
   drained: ReadonlySet<ServiceName>;
+  /** Services flap damping holds down (health/flap-damping.ts): withdrawn whatever their checks say. */
+  heldDown?: ReadonlySet<ServiceName>;
   quorum: QuorumVerdict;
   /** Seen peers of this node's partition. Empty in a cluster of one. */
   peers: readonly PeerView[];
@@ -83,6 +85,7 @@ function decideService(input: DecideInput, service: ServiceConfig): ServiceDecis
     return no('quorum lease has ended');
   }
   if (input.drained.has(name)) return no('drained by the operator');
+  if (input.heldDown?.has(name)) return no('held down for flapping');
   if (input.health.get(name) !== true) return no('checks failing');
   const usable = input.methods.get(name);
   const method = service.via.find((m) => usable?.has(m));

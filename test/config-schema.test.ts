@@ -115,7 +115,9 @@ describe('the schemas, structurally', () => {
 });
 
 /** Python's jsonschema: a JSON Schema 2020-12 validator maintained apart from zod. */
-const pythonJsonschema = spawnSync('python3', ['-c', 'import jsonschema'], { encoding: 'utf8' }).status === 0;
+// Debian's python (with python3-jsonschema from scripts/setup.sh), not whatever python3 a PATH finds first.
+const PYTHON = '/usr/bin/python3';
+const pythonJsonschema = spawnSync(PYTHON, ['-c', 'import jsonschema'], { encoding: 'utf8' }).status === 0;
 if (!pythonJsonschema) console.warn('config-schema: skipping validation by a real JSON Schema validator: python3 with jsonschema is not installed (Debian: python3-jsonschema)');
 
 const VALIDATE_PY = `
@@ -129,7 +131,7 @@ print(json.dumps([["/".join(map(str, e.absolute_path)) + ": " + e.message for e 
 
 /** The validator's complaints about each instance ([] = valid); throws if the schema itself is not valid 2020-12. */
 function validate(schema: JsonSchema, instances: unknown[]): string[][] {
-  const run = spawnSync('python3', ['-c', VALIDATE_PY], { input: JSON.stringify({ schema, instances }), encoding: 'utf8' });
+  const run = spawnSync(PYTHON, ['-c', VALIDATE_PY], { input: JSON.stringify({ schema, instances }), encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`jsonschema failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as string[][];
 }

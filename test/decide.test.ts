@@ -48,6 +48,7 @@ describe('decide', () => {
     expect(decide(base({ quorum: noQuorum }))[0]).toMatchObject({ serve: false, reason: expect.stringContaining('no quorum') });
     expect(decide(base({ health: new Map() }))[0]).toMatchObject({ serve: false, reason: 'checks failing' });
     expect(decide(base({ drained: new Set([serviceName('web')]) }))[0]).toMatchObject({ serve: false, reason: 'drained by the operator' });
+    expect(decide(base({ heldDown: new Set([serviceName('web')]) }))[0]).toMatchObject({ serve: false, reason: 'held down for flapping' });
     expect(decide(base({ methods: new Map() }))[0]).toMatchObject({ serve: false, reason: expect.stringContaining('no usable method') });
   });
 

@@ -19,8 +19,8 @@ export const controlSocketPath = (stateDir: string): string => join(stateDir, 'c
 export interface StatusSource {
   status(): unknown;
   registry: Registry;
-  /** Resolves false when the service is unknown. */
-  setDrained(service: string, drained: boolean, by: string): Promise<boolean>;
+  /** Resolves false when the service is unknown. Absent (the quorum server): no drain endpoints. */
+  setDrained?(service: string, drained: boolean, by: string): Promise<boolean>;
 }
 
 export type StatusListen = { tcp: HostPort } | { socket: string };
@@ -51,7 +51,7 @@ function handler(source: StatusSource, local: boolean) {
       );
       return;
     }
-    if (req.method === 'POST' && drain) {
+    if (req.method === 'POST' && drain && source.setDrained) {
       if (!local && !isLoopback(req.socket.remoteAddress)) {
         return send(403, { error: 'drain and undrain are answered only from a loopback address or on the control socket' });
       }
@@ -64,7 +64,7 @@ function handler(source: StatusSource, local: boolean) {
       );
       return;
     }
-    send(404, { error: 'not found', endpoints: ENDPOINTS });
+    send(404, { error: 'not found', endpoints: source.setDrained ? ENDPOINTS : ENDPOINTS.filter((e) => e.startsWith('GET')) });
   };
 }
 
