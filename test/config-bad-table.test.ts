@@ -119,7 +119,7 @@ const AGENT_CASES: BadCase[] = [
   {
     name: 'overlapping prefixes in one service (the longer first)',
     yaml: agent(web.replace('[203.0.113.10/32]', '[203.0.113.10/32, 203.0.113.0/25]')), at: [8, 33], severity: 'error',
-    says: '203.0.113.0/25 overlaps 203.0.113.10/32 in this service: 203.0.113.10/32 lies inside 203.0.113.0/25',
+    says: '203.0.113.0/25 overlaps 203.0.113.10/32 in this service: 203.0.113.10/32 lies inside 203.0.113.0/25, which already covers it',
   },
   {
     name: 'overlapping IPv6 prefixes',
@@ -158,6 +158,10 @@ const AGENT_CASES: BadCase[] = [
     name: 'an interface name longer than Linux allows',
     yaml: agent(web.replace('mode: anycast', 'mode: exclusive\n    via: [arp]\n    arp: { interface: a-very-long-interface0 }')), at: [11, 23], severity: 'error',
     says: 'expected a network interface name (1 to 15 characters',
+  },
+  {
+    name: 'arp settings on a service that does not use arp',
+    yaml: agent(`${web}    arp: { interface: eth0 }\n`), at: [12, 5], severity: 'warning', says: 'arp is set but via has no arp: it is not used',
   },
   // Checks
   {
@@ -291,6 +295,14 @@ const AGENT_CASES: BadCase[] = [
     yaml: agent(web, 'flap-damping: { changes: 4, within: 60s, hold_down: 2m }\n'), at: [1, 42], severity: 'error', says: 'unknown key "hold_down": did you mean "hold-down"?',
   },
   {
+    name: 'a notify hook with a zero timeout',
+    yaml: agent(web, 'notify: { command: [/bin/true], timeout: 0s }\n'), at: [1, 42], severity: 'error', says: 'must be longer than 0ms',
+  },
+  {
+    name: 'an empty maintenance-dir',
+    yaml: agent(web, 'maintenance-dir: ""\n'), at: [1, 18], severity: 'error', says: 'must not be empty',
+  },
+  {
     name: 'a notify hook without a command',
     yaml: agent(web, 'notify: { command: [] }\n'), at: [1, 20], severity: 'error', says: 'at least 1',
   },
@@ -324,6 +336,10 @@ const SERVER_CASES: BadCase[] = [
   {
     name: 'server: a preferred node that is not a node id',
     yaml: server('clusters:\n  - { name: payments, prefer: "ny 1" }\n'), at: [4, 31], severity: 'error', says: 'a node id is 1 to 63 letters',
+  },
+  {
+    name: 'server: a misspelt key in a served cluster',
+    yaml: server('clusters:\n  - { name: payments, prefers: ny-1 }\n'), at: [4, 23], severity: 'error', says: 'unknown key "prefers": did you mean "prefer"?',
   },
   {
     name: 'server: plaintext without tls.insecure',
@@ -416,6 +432,16 @@ services:
     const { report } = runCase({ ...AGENT_CASES[0]!, yaml: agent(`${web}        interval: 100ms\n`) }, 1001);
     expect(report.lines).toHaveLength(1); // the summary only
     expect(report.exitCode).toBe(0);
+  });
+});
+
+const hasGobgpd = spawnSync('gobgpd', ['--version'], { encoding: 'utf8' }).status === 0;
+if (!hasGobgpd) console.warn('config-bad-table: gobgpd is not installed (Debian package gobgpd): the dry run of the TOML fixtures is skipped');
+
+describe.skipIf(!hasGobgpd)('the gobgpd configs of the table are real ones', () => {
+  it.each(['gobgpd-hold-30.toml', 'gobgpd-graceful.toml', 'gobgpd-no-hold.toml'])('gobgpd 3.10 accepts %s (its dry run)', (toml) => {
+    const result = spawnSync('gobgpd', ['--dry-run', '--log-plain', '--pprof-disable', '-f', join(BAD, toml)], { encoding: 'utf8', timeout: 10_000 });
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
   });
 });
 

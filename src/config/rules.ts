@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { nodeLeaseEnd, renewalDue, shortestUsefulLease } from '../cluster/lease.js';
 import { formatDuration, ms } from '../core/duration.js';
+import type { NodeId, ServiceName } from '../core/ids.js';
 import { parsePrefix, prefixContains, type Prefix } from '../core/prefix.js';
 import type { AgentParts } from './agent-parts.js';
 import type { Finding, PathSegment } from './finding.js';
@@ -64,15 +65,15 @@ function serviceIdentityRules(parts: AgentParts): Finding[] {
  */
 function overlappingPrefixRules(parts: AgentParts): Finding[] {
   const out: Finding[] = [];
-  const seen: { prefix: Prefix; service: string }[] = [];
+  const seen: { prefix: Prefix; service: ServiceName }[] = [];
   for (const [service, i] of parsedServices(parts)) {
     service.prefixes.forEach((p, j) => {
       const other = seen.find((s) => s.prefix.key !== p.key && overlap(s.prefix, p));
       if (other) {
         const [outer, inner] = other.prefix.length < p.length ? [other.prefix, p] : [p, other.prefix];
-        const where = other.service === service.name ? 'in this service' : `of service "${other.service}"`;
-        out.push(error(['services', i, 'prefixes', j],
-          `${p.key} overlaps ${other.prefix.key} ${where}: ${inner.key} lies inside ${outer.key}, and routers send its traffic to whoever announces the longer prefix; give each address to one prefix of one service`));
+        out.push(error(['services', i, 'prefixes', j], other.service === service.name
+          ? `${p.key} overlaps ${other.prefix.key} in this service: ${inner.key} lies inside ${outer.key}, which already covers it; list each address in one prefix`
+          : `${p.key} overlaps ${other.prefix.key} of service "${other.service}": ${inner.key} lies inside ${outer.key}, and routers send its traffic to whoever announces the longer prefix; give each address to one prefix of one service`));
       }
       seen.push({ prefix: p, service: service.name });
     });
@@ -269,7 +270,7 @@ function peerAddressRules(parts: AgentParts): Finding[] {
   const cluster = parts.cluster;
   if (!cluster) return out;
   const own = cluster.listen ? endpointKey(cluster.listen) : undefined;
-  const seen = new Map<string, string>();
+  const seen = new Map<string, NodeId>();
   cluster.peers.forEach((peer, k) => {
     const key = endpointKey(peer.address);
     const first = seen.get(key);
