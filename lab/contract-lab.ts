@@ -133,7 +133,8 @@ export interface ContractSite {
   readonly checkDnsLog: string;
   /** Mounted over /var/lib for the agent: its state dir is `quorate/<node>` in here. */
   readonly varLib: string;
-  readonly services: { paymentsApi: ServiceInstance; dns: ServiceInstance; db: ServiceInstance };
+  /** The listeners the checks probe; a test that restarts one puts the new instance here. */
+  services: { paymentsApi: ServiceInstance; dns: ServiceInstance; db: ServiceInstance };
   agent?: AgentProcess;
 }
 

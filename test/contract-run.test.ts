@@ -27,6 +27,8 @@ const PAYMENTS_V6 = '2001:db8:10::10/128';
 const DNS_V4 = '203.0.113.53/32';
 const DB_V4 = '192.0.2.100/32';
 const EVERY_PREFIX = [PAYMENTS_V4, PAYMENTS_V6, DNS_V4, DB_V4];
+const EXCLUSIVE_PREFIXES = [PAYMENTS_V4, PAYMENTS_V6, DB_V4];
+const ONE_EACH = Object.fromEntries(EXCLUSIVE_PREFIXES.map((p) => [p, 1]));
 const STATUS_OUT = '/tmp/contract-status.txt';
 const STATUS_TWO_SITES_OUT = '/tmp/contract-status-two-sites.txt';
 const PLAN_OUT = '/tmp/contract-plan.txt';
@@ -69,6 +71,28 @@ describe.skipIf(!requirements.ok)('the contract files agent.yaml and server.yaml
       const s = await status(site);
       return accept(s) ? s : undefined;
     }, { timeout: ms(20_000), what: `${site}: ${what}` });
+
+  /**
+   * Runs `change` while sampling BIRD; resolves with the most sites seen announcing each
+   * exclusive prefix at once ("one node of the quorate partition serves it": never two).
+   */
+  const watchingExclusive = async (change: () => Promise<void>): Promise<Record<string, number>> => {
+    const most = new Map(EXCLUSIVE_PREFIXES.map((p) => [p, 0]));
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const prefix of EXCLUSIVE_PREFIXES) most.set(prefix, Math.max(most.get(prefix)!, (await lab.announcers(prefix)).length));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      await change();
+    } finally {
+      watching = false;
+      await watch;
+    }
+    return Object.fromEntries(most);
+  };
 
   beforeAll(async () => {
     hostBinBefore = await listing('/usr/local/bin');
@@ -202,30 +226,16 @@ describe.skipIf(!requirements.ok)('the contract files agent.yaml and server.yaml
 
   it('the twin nj-1 joins: 2 of 2 votes, dns from both sites, each exclusive service from one (equal priority: the lowest id, nj-1)', async () => {
     // The handover is watched at BIRD throughout: "one node serves it" means never two.
-    const exclusive = [PAYMENTS_V4, PAYMENTS_V6, DB_V4];
-    const mostAnnouncers = new Map(exclusive.map((p) => [p, 0]));
-    let watching = true;
-    const watch = (async () => {
-      while (watching) {
-        for (const prefix of exclusive) {
-          mostAnnouncers.set(prefix, Math.max(mostAnnouncers.get(prefix)!, (await lab.announcers(prefix)).length));
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    try {
+    const mostAnnouncers = await watchingExclusive(async () => {
       await lab.startAgent('nj');
       await lab.waitSessions('nj');
       for (const site of ['ny', 'nj'] as const) {
         await waitStatus(site, 'quorate by 2 of 2 votes', (s) => s.quorum.reason === 'voting: 2 of 2 votes visible');
       }
       await lab.waitAnnouncers(DNS_V4, ['ny', 'nj']);
-      for (const prefix of exclusive) await lab.waitAnnouncers(prefix, ['nj']);
-    } finally {
-      watching = false;
-      await watch;
-    }
-    expect(Object.fromEntries(mostAnnouncers)).toEqual(Object.fromEntries(exclusive.map((p) => [p, 1])));
+      for (const prefix of EXCLUSIVE_PREFIXES) await lab.waitAnnouncers(prefix, ['nj']);
+    });
+    expect(mostAnnouncers).toEqual(ONE_EACH);
     const ny = await waitStatus('ny', 'sees nj-1 holding both exclusive services', (s) =>
       s.services.every((v) => v.mode === 'anycast' || v.holder === 'nj-1'));
     const nj = await status('nj');
@@ -239,6 +249,27 @@ describe.skipIf(!requirements.ok)('the contract files agent.yaml and server.yaml
     const table = (await lab.operator('ny', 'status')).stdout;
     console.log(`quorate status -c agent.yaml (contract copy, ny-1 with its twin nj-1 up):\n${table}`);
     await writeFile(STATUS_TWO_SITES_OUT, table);
+  });
+
+  it('health decides: the highest healthy priority serves an exclusive service, every healthy node an anycast one', async () => {
+    const nj = lab.sites.nj.services;
+    const ny = lab.sites.ny.services;
+    const mostAnnouncers = await watchingExclusive(async () => {
+      nj.paymentsApi.failHealth(); // /healthz answers 503
+      await lab.waitAnnouncers(PAYMENTS_V4, ['ny']);
+      await lab.waitAnnouncers(PAYMENTS_V6, ['ny']);
+      expect(await lab.announcers(DB_V4)).toEqual(['nj']);
+      nj.paymentsApi.restoreHealth(); // healthy again: equal priority, so back to the lowest id
+      await lab.waitAnnouncers(PAYMENTS_V4, ['nj']);
+      await lab.waitAnnouncers(PAYMENTS_V6, ['nj']);
+    });
+    expect(mostAnnouncers).toEqual(ONE_EACH);
+
+    await ny.dns.stop(); // nothing accepts on 127.0.0.1:53 at ny
+    await lab.waitAnnouncers(DNS_V4, ['nj']);
+    expect((await status('ny')).services.find((v) => v.name === 'dns')).toMatchObject({ healthy: false, serving: false });
+    lab.sites.ny.services.dns = await ny.dns.restart();
+    await lab.waitAnnouncers(DNS_V4, ['nj', 'ny'], ms(30_000));
   });
 
   it('both sites up, quorum server down: both keep serving', async () => {
