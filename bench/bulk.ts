@@ -145,7 +145,7 @@ async function agentBulkTrials(ctx: BenchContext, lab: AgentLab, http: Namespace
     name: 'bulk',
     prefixes: bulkPrefixes().map((p) => p.key),
     interval: '100ms',
-    timeout: '1s',
+    timeout: '90ms',
     rise: 2,
     fall: 2,
     reconcileInterval,

@@ -27,7 +27,7 @@ export async function sigkillBench(ctx: BenchContext): Promise<BenchmarkResult> 
     () => AgentLab.create({ tag: 'bkill', speaker: 'run' }),
     async (lab) => {
       const configPath = await lab.writeConfig(
-        benchAgentConfig(lab, { name: 'web', prefixes: [PREFIX], interval: '100ms', timeout: '1s', rise: 2, fall: 2 }),
+        benchAgentConfig(lab, { name: 'web', prefixes: [PREFIX], interval: '100ms', timeout: '90ms', rise: 2, fall: 2 }),
       );
       for (let i = 0; i < ctx.trials; i++) {
         const agent = await lab.startAgent(configPath);

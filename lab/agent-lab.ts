@@ -161,7 +161,7 @@ export class AgentLab {
     const check = {
       http: { url: `${this.service.url}/healthz` },
       interval: overrides.checkInterval ?? '100ms',
-      timeout: '100ms',
+      timeout: '80ms',
       rise: overrides.rise ?? 2,
       fall: overrides.fall ?? 2,
     };

@@ -39,7 +39,7 @@ export function vipService(priority: number, opts: { via: ('bgp' | 'arp')[]; pre
     preempt: opts.preempt ?? true,
     via: opts.via,
     arp: { interface: 'eth0' },
-    checks: [{ tcp: { host: '127.0.0.1', port: WHOAMI_HEALTH_PORT }, interval: '100ms', timeout: '100ms', rise: 2, fall: 2 }],
+    checks: [{ tcp: { host: '127.0.0.1', port: WHOAMI_HEALTH_PORT }, interval: '100ms', timeout: '80ms', rise: 2, fall: 2 }],
   };
 }
 

@@ -199,7 +199,7 @@ export class ClusterLab {
     const me = SITE[site];
     const parts = this.sites[site];
     const check = (service: ServiceInstance): Record<string, unknown> => ({
-      http: { url: `${service.url}/healthz` }, interval: '100ms', timeout: '100ms', rise: 2, fall: 2,
+      http: { url: `${service.url}/healthz` }, interval: '100ms', timeout: '80ms', rise: 2, fall: 2,
     });
     const quorum: unknown[] = [{ voting: {} }];
     if (!opts.votingOnly) {

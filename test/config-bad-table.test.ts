@@ -166,12 +166,12 @@ const AGENT_CASES: BadCase[] = [
   // Checks
   {
     name: 'a check timeout equal to its interval',
-    yaml: agent(`${web}        interval: 200ms\n        timeout: 200ms\n`), at: [13, 18], severity: 'warning',
+    yaml: agent(`${web}        interval: 200ms\n        timeout: 200ms\n`), at: [13, 18], severity: 'error',
     says: 'timeout 200ms is not shorter than interval 200ms: a check that hangs until its timeout delays the next one, so a dead service is noticed after up to 3 × 200ms; make the timeout shorter than the interval (e.g. 160ms)',
   },
   {
     name: 'a check timeout longer than its interval',
-    yaml: agent(`${web}        interval: 200ms\n        timeout: 1s\n`), at: [13, 18], severity: 'warning', says: 'timeout 1s is not shorter than interval 200ms',
+    yaml: agent(`${web}        interval: 200ms\n        timeout: 1s\n`), at: [13, 18], severity: 'error', says: 'timeout 1s is not shorter than interval 200ms',
   },
   {
     name: 'a duration without a unit',
@@ -421,7 +421,7 @@ services:
   });
 
   it('a file with warnings only passes (exit 0) and says so in its summary', () => {
-    const c = AGENT_CASES.find((x) => x.name === 'a check timeout equal to its interval')!;
+    const c = AGENT_CASES.find((x) => x.name === 'flap damping that releases a service while its changes still count')!;
     const { file, report } = runCase(c, 1000);
     expect(report.diagnostics.every((d) => d.severity === 'warning')).toBe(true);
     expect(report.exitCode).toBe(0);
@@ -469,10 +469,10 @@ describe.skipIf(!built)('the real command: node bin/quorate check -c FILE', () =
   });
 
   it('a file with warnings only: exit 0, the warning on stderr', () => {
-    const c = AGENT_CASES.find((x) => x.name === 'a check timeout longer than its interval')!;
+    const c = AGENT_CASES.find((x) => x.name === 'flap damping that releases a service while its changes still count')!;
     const { file } = runCase(c, 3000);
     const result = spawnSync(process.execPath, [bin, 'check', '-c', file], { encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stderr).toContain(`${file}:13:18: warning: timeout 1s is not shorter than interval 200ms`);
+    expect(result.stderr).toContain(`${file}:1:53: warning: hold-down 10s is shorter than within 1m`);
   });
 });

@@ -314,8 +314,8 @@ describe('rules across sections', () => {
     ]);
   });
 
-  it('warns when a check\'s timeout is not shorter than its interval; a default timeout always is', () => {
-    const { file, config, printed } = check(`
+  it('rejects a check whose timeout is not shorter than its interval; a default timeout always is', () => {
+    const services = (checks: string) => `
       node: { id: a-1 }
       cluster: { name: c }
       bgp: { gobgp: { address: 127.0.0.1:50051 }, next-hop: { ipv4: 192.0.2.1 } }
@@ -324,16 +324,19 @@ describe('rules across sections', () => {
           prefixes: [203.0.113.80/32]
           mode: anycast
           checks:
+${checks}`;
+    const bad = check(services(`
             - { tcp: { port: 80 }, interval: 200ms, timeout: 1s }
-            - { tcp: { port: 81 }, interval: 200ms }
-            - { tcp: { port: 82 }, interval: 200ms, timeout: 200ms }
-            - { tcp: { port: 83 }, interval: 2s }
-    `);
-    expect(printed).toContain(`${file}:9:56: warning: timeout 1s is not shorter than interval 200ms: a check that hangs until its timeout delays the next one, so a dead service is noticed after up to 3 × 1s; make the timeout shorter than the interval (e.g. 160ms)`);
-    expect(printed).toContain(`${file}:11:56: warning: timeout 200ms is not shorter than interval 200ms: a check that hangs until its timeout delays the next one, so a dead service is noticed after up to 3 × 200ms; make the timeout shorter than the interval (e.g. 160ms)`);
-    expect(printed.filter((l) => l.includes('is not shorter than interval'))).toHaveLength(2);
+            - { tcp: { port: 82 }, interval: 200ms, timeout: 200ms }`));
+    expect(bad.config).toBeUndefined();
+    expect(bad.printed).toContain(`${bad.file}:10:56: timeout 1s is not shorter than interval 200ms: a check that hangs until its timeout delays the next one, so a dead service is noticed after up to 3 × 1s; make the timeout shorter than the interval (e.g. 160ms)`);
+    expect(bad.printed).toContain(`${bad.file}:11:56: timeout 200ms is not shorter than interval 200ms: a check that hangs until its timeout delays the next one, so a dead service is noticed after up to 3 × 200ms; make the timeout shorter than the interval (e.g. 160ms)`);
     // Left out, the timeout is four fifths of the interval, at most 400ms.
-    expect(config!.services[0]!.checks.map((c) => c.timeout)).toEqual([1000, 160, 200, 400]);
+    const good = check(services(`
+            - { tcp: { port: 81 }, interval: 200ms }
+            - { tcp: { port: 83 }, interval: 2s }`));
+    expect(good.printed.filter((l) => l.includes('is not shorter than interval'))).toEqual([]);
+    expect(good.config!.services[0]!.checks.map((c) => c.timeout)).toEqual([160, 400]);
   });
 
   it('bgp.gobgp needs run or address', () => {

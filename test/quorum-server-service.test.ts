@@ -18,6 +18,9 @@ import { identityFromRequest, type IdentifyCaller } from '../src/quorum-server/i
 import { quorumProto } from '../src/quorum-server/quorum-proto.js';
 import { runQuorumServer, type QuorumServerHandle } from '../src/quorum-server/run.js';
 import { takeoverGap } from '../src/quorum-server/takeover-gap.js';
+import { startQuorumServer } from '../src/quorum-server/command.js';
+import type { QuorumServerStatusReport } from '../src/quorum-server/status.js';
+import { createServer, type AddressInfo } from 'node:net';
 
 const LEASE_MAX = ms(2000);
 const SETTLE = ms(300);
@@ -273,5 +276,34 @@ describe('quorum server over gRPC (127.0.0.1, insecure)', () => {
     } finally {
       raw.close();
     }
+  });
+});
+
+describe('the quorum server\'s status API', () => {
+  it('GET /status lists each cluster\'s lease and what is left of it; /metrics counts grants; nothing changes state', async () => {
+    const statusPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const handle = await startQuorumServer({
+      ...config(emptyStateFile('status.json')), tls: { insecure: true }, status: { listen: { host: '127.0.0.1', port: statusPort } },
+    }, capturedLogger().logger);
+    running.push(handle);
+    const { outcome } = await askUntilDecided(client(handle), lease('payments', 'ny-1', ['ny-1']));
+    expect(outcome.verdict).toBe('GRANTED');
+
+    const base = `http://127.0.0.1:${statusPort}`;
+    const status = await (await fetch(`${base}/status`)).json() as QuorumServerStatusReport;
+    expect(status.leaseMaxMs).toBe(LEASE_MAX);
+    expect(status.clusters).toHaveLength(1);
+    expect(status.clusters[0]).toMatchObject({ cluster: 'payments', partition: ['ny-1'], grantedTo: 'ny-1' });
+    const left = status.clusters[0]!.leases.find((l) => l.node === 'ny-1')!.remainingMs;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(LEASE_MAX);
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^quorate_quorum_server_grants_total\{kind="new"\} 1$/m);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/drain/payments`, { method: 'POST' })).status).toBe(404);
   });
 });

@@ -159,10 +159,8 @@ function checkTimingRules(parts: AgentParts): Finding[] {
     service.checks.forEach((check, k) => {
       // A check never overlaps itself, so a check that runs until its timeout delays the
       // next one: a dead service is then noticed later than fall × interval suggests.
-      // A warning for now, not an error: the labs' and benchmarks' generated configs still
-      // give checks a timeout equal to (or, to match ExaBGP's, longer than) their interval.
       if (check.timeout >= check.interval) {
-        out.push(warning(['services', i, 'checks', k, 'timeout'],
+        out.push(error(['services', i, 'checks', k, 'timeout'],
           `timeout ${formatDuration(check.timeout)} is not shorter than interval ${formatDuration(check.interval)}: a check that hangs until its timeout delays the next one, so a dead service is noticed after up to ${check.fall} × ${formatDuration(check.timeout)}; make the timeout shorter than the interval (e.g. ${formatDuration(ms(Math.max(1, Math.floor(check.interval * 0.8))))})`));
       }
     });

@@ -26,6 +26,9 @@ export const serverSchema = (baseDir: string, file: string) => section({
     prefer: identifier('node id').transform(nodeId).optional()
       .meta({ description: "On a tie that no other rule decides, this node's partition wins." }),
   }).meta({ title: 'cluster' })).optional().meta({ description: 'Serve only these clusters; unset, any cluster the CA vouches for.' }),
+  status: section({
+    listen: hostPort.meta({ description: 'HOST:PORT of GET /status (the leases held), /metrics (Prometheus) and /healthz; no authentication, nothing it answers changes state.' }),
+  }).optional().meta({ description: "The server's status API; without the section, none." }),
   'state-file': pathIn(baseDir).default(SERVER_DEFAULTS.stateFile)
     .meta({ description: 'Where grants are recorded before they are answered, so a restarted server honours them.' }),
 }).transform((s): ServerConfig => ({
@@ -35,6 +38,7 @@ export const serverSchema = (baseDir: string, file: string) => section({
   lease: { max: s.lease.max },
   ...(s.clusters ? { clusters: s.clusters.map((c) => ({ name: c.name, ...(c.prefer ? { prefer: c.prefer } : {}) })) } : {}),
   stateFile: s['state-file'],
+  ...(s.status ? { status: { listen: s.status.listen } } : {}),
 }));
 
 export function serverFindings(config: ServerConfig): Finding[] {

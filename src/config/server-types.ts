@@ -16,6 +16,8 @@ export interface ServerConfig {
   clusters?: ServedCluster[];
   /** Where grants are recorded before they are answered, so a restart resumes them. */
   stateFile: string;
+  /** GET /status, /metrics, /healthz. */
+  status?: { listen: HostPort };
 }
 
 export interface ServedCluster {

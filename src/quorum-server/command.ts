@@ -16,8 +16,28 @@ import { RefusalRecorder } from '../tls/refusals.js';
 import { identityFromRequest } from './identity.js';
 import { QuorumServerMetrics } from './metrics.js';
 import { runQuorumServer, type QuorumServerHandle } from './run.js';
+import { startStatusServer } from '../observe/status-server.js';
+import { systemServerClock } from './state-file.js';
+import { quorumServerStatus } from './status.js';
 
 export async function startQuorumServer(config: ServerConfig, logger: Logger): Promise<QuorumServerHandle> {
+  const handle = await startServing(config, logger);
+  if (!config.status) return handle;
+  const status = await startStatusServer({ tcp: config.status.listen }, {
+    status: () => quorumServerStatus(config, handle.table, systemServerClock.mono()),
+    registry: handle.metrics.registry,
+  });
+  logger.info({ listen: `${config.status.listen.host}:${config.status.listen.port}` }, 'status API listening');
+  return {
+    ...handle,
+    async stop() {
+      await new Promise<void>((resolve) => status.close(() => resolve()));
+      await handle.stop();
+    },
+  };
+}
+
+async function startServing(config: ServerConfig, logger: Logger): Promise<QuorumServerHandle> {
   const metrics = new QuorumServerMetrics();
   // The config loader rejects a server file without tls (ca, cert, key, or insecure: true).
   const tls = loadTls(config.tls ?? { insecure: false });
