@@ -142,7 +142,7 @@ type Path = (string | number)[];
 function withValue(data: unknown, path: Path, value: unknown): unknown {
   const [key, ...rest] = path;
   if (key === undefined) return value;
-  const copy: Record<string | number, unknown> = Array.isArray(data) ? [...data] : { ...(data as Record<string, unknown>) };
+  const copy = (Array.isArray(data) ? [...(data as unknown[])] : { ...(data as Record<string, unknown>) }) as Record<string | number, unknown>;
   const next = withValue(copy[key], rest, value);
   if (next === undefined) delete copy[key];
   else copy[key] = next;
