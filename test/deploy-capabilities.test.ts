@@ -279,7 +279,7 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
           mode: 'exclusive',
           via: ['arp'],
           arp: { interface: 'eth0' },
-          checks: [{ http: { url: `${lab.service.url}/healthz` }, interval: '100ms', timeout: '100ms', rise: 1, fall: 2 }],
+          checks: [{ http: { url: `${lab.service.url}/healthz` }, interval: '100ms', timeout: '80ms', rise: 1, fall: 2 }],
         },
       ],
     });
