@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     const config = lab.baseConfig({ checkInterval: CHECK.interval, rise: CHECK.rise, fall: CHECK.fall });
     agent = await lab.startAgent(await lab.writeConfig(config));
     console.log(`quorate agent started (pid ${agent.pid}); it runs gobgpd under its guard.`);
-    console.log(`Service check: http GET /healthz every ${CHECK.interval}, timeout 100ms, rise ${CHECK.rise}, fall ${CHECK.fall}.\n`);
+    console.log(`Service check: http GET /healthz every ${CHECK.interval}, timeout 80ms, rise ${CHECK.rise}, fall ${CHECK.fall}.\n`);
     await lab.waitSessions();
     const [route] = await lab.waitRoutes(PREFIX, 1, EBGP);
     console.log(`BIRD's table, while the service is healthy:\n  ${describeRoute(route)}\n`);
