@@ -47,6 +47,7 @@ export interface PlanRow {
  */
 export function planFor(config: AgentConfig, localAs?: number): PlanRow[] {
   const rows: PlanRow[] = [];
+  const withServer = config.cluster.quorum.some((q) => q.kind === 'server');
   for (const service of config.services) {
     // The first usable method in `via` serves; each later one is shown as the fallback it is.
     const states: { state: PlanState; methods: Method[] }[] = [
@@ -56,8 +57,9 @@ export function planFor(config: AgentConfig, localAs?: number): PlanRow[] {
     for (const { state, methods } of states) {
       const quorate = state !== 'no quorum';
       const quorum = runQuorumChain([{
-        name: 'voting',
-        verdict: quorate ? { vote: 'HAVEQUORUM', reason: 'more than half of the votes visible' } : { vote: 'NOQUORUM', reason: 'less than half of the votes visible' },
+        name: 'quorum',
+        verdict: quorate ? { vote: 'HAVEQUORUM', reason: withServer ? 'a majority of the votes visible, or a lease from the quorum server' : 'a majority of the votes visible' }
+          : { vote: 'NOQUORUM', reason: withServer ? 'fewer than half of the votes visible, or half of them and no lease from the quorum server' : 'no majority of the votes visible' },
       }]);
       const [decision] = decide({
         now: ms(0),
