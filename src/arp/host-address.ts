@@ -63,11 +63,14 @@ function hostCidr(vip: Prefix): string {
 /**
  * Adds the address, or renews it: `replace` restarts the lifetime either way. IPv6 gets
  * `nodad`: duplicate address detection would keep it unusable for a second or more, and the
- * takeover rules (not DAD) decide who may hold it.
+ * takeover rules (not DAD) decide who may hold it — except where the interface does no DAD
+ * (`accept_dad = 0`) and the kernel is to announce the address (`kernelAnnounces`, see
+ * kernel-announce.ts): `nodad` would skip that announcement.
  */
-export async function holdAddress(cmd: HostCommands, iface: string, vip: Prefix, lifetime: KernelLifetime): Promise<AddressResult> {
+export async function holdAddress(cmd: HostCommands, iface: string, vip: Prefix, lifetime: KernelLifetime, opts: { kernelAnnounces?: boolean } = {}): Promise<AddressResult> {
   const n = String(lifetime.seconds);
-  const argv = ['ip', 'addr', 'replace', hostCidr(vip), 'dev', iface, 'valid_lft', n, 'preferred_lft', n, ...(vip.family === 6 ? ['nodad'] : [])];
+  const nodad = vip.family === 6 && !opts.kernelAnnounces;
+  const argv = ['ip', 'addr', 'replace', hostCidr(vip), 'dev', iface, 'valid_lft', n, 'preferred_lft', n, ...(nodad ? ['nodad'] : [])];
   const result = await cmd.run(argv);
   return result.code === 0 ? { ok: true } : { ok: false, reason: describeFailure(argv, result) };
 }

@@ -24,6 +24,7 @@ import { arpOptions, type ArpOptions, type GarpOptions } from './arp-options.js'
 import { announceAddress, type Announcement, type AnnounceResult } from './gratuitous.js';
 import type { HostCommands } from './host-commands.js';
 import { holdAddress, kernelLifetime, removeAddress, type KernelLifetime } from './host-address.js';
+import { kernelAnnounceHint, kernelAnnouncesIpv6, na6Usable } from './kernel-announce.js';
 import { isHostPrefix, readInterface } from './interface-state.js';
 
 export interface DesiredArpEntry {
@@ -82,6 +83,8 @@ export interface ArpReconcilerOptions {
    */
   onRenewalDue?: () => void;
   decisionFreshness?: Millis;
+  /** Whether na6 can run (it needs root); by default, whether this process is root. */
+  na6Usable?: boolean;
 }
 
 interface Holding {
@@ -95,6 +98,8 @@ interface Holding {
   refreshTimer: NodeJS.Timeout | undefined;
   /** The last renewal failed (logged once, until it succeeds again). */
   renewFailing: boolean;
+  /** IPv6 added so that the kernel announced it (kernel-announce.ts). */
+  kernelAnnounced: boolean;
 }
 
 type Work = 'apply' | 'renew' | 'sync';
@@ -132,10 +137,12 @@ export class ArpReconciler {
   private readonly now: () => Millis;
   /** Failure messages already logged, so a persisting failure is one line, not one per pass. */
   private readonly failing = new Map<string, string>();
+  private readonly na6Usable: boolean;
 
   constructor(private readonly opts: ArpReconcilerOptions) {
     this.options = arpOptions(opts.options);
     this.now = opts.now ?? (() => ms(performance.now()));
+    this.na6Usable = opts.na6Usable ?? na6Usable();
   }
 
   /**
@@ -301,7 +308,8 @@ export class ArpReconciler {
 
   private async add(want: DesiredArpEntry, lifetime: KernelLifetime, stats: ArpApplied): Promise<void> {
     const key = want.prefix.key;
-    const result = await holdAddress(this.opts.cmd, want.interface, want.prefix, lifetime);
+    const kernelAnnounces = want.prefix.family === 6 && await kernelAnnouncesIpv6(this.opts.cmd, want.interface);
+    const result = await holdAddress(this.opts.cmd, want.interface, want.prefix, lifetime, { kernelAnnounces });
     // Counted from after the command: `lifetimeEnd` must not claim the address gone too early.
     const at = this.now();
     if (!result.ok) {
@@ -311,10 +319,10 @@ export class ArpReconciler {
     this.recover(`add ${slot(want.prefix, want.interface)}`);
     this.managed.set(slot(want.prefix, want.interface), { prefix: want.prefix, interface: want.interface });
     this.pendingRemoval.delete(slot(want.prefix, want.interface));
-    const h: Holding = { prefix: want.prefix, interface: want.interface, until: want.until, lifetime, renewedAt: at, announcement: undefined, refreshTimer: undefined, renewFailing: false };
+    const h: Holding = { prefix: want.prefix, interface: want.interface, until: want.until, lifetime, renewedAt: at, announcement: undefined, refreshTimer: undefined, renewFailing: false, kernelAnnounced: kernelAnnounces };
     this.holding.set(key, h);
     stats.added++;
-    this.opts.logger.info({ prefix: key, interface: want.interface, lifetimeSeconds: lifetime.seconds }, 'ARP: service address added');
+    this.opts.logger.info({ prefix: key, interface: want.interface, lifetimeSeconds: lifetime.seconds, ...(kernelAnnounces ? { announcedBy: 'kernel (ndisc_notify)' } : {}) }, 'ARP: service address added');
     this.announce(h, this.options.garp.count);
   }
 
@@ -414,6 +422,13 @@ export class ArpReconciler {
   /** Sends `rounds` rounds of announcements, then schedules the refresh. */
   private announce(h: Holding, rounds: number): void {
     const garp = this.options.garp;
+    if (h.prefix.family === 6 && !this.na6Usable) {
+      // The kernel sent the one advertisement there will be, or none can be sent: say how to get one.
+      if (!h.kernelAnnounced) {
+        this.fail(`announce ${slot(h.prefix, h.interface)}`, kernelAnnounceHint(h.interface), { prefix: h.prefix.key, interface: h.interface }, 'ARP: cannot announce an IPv6 takeover');
+      }
+      return;
+    }
     h.announcement?.cancel();
     const announcement = announceAddress(this.opts.cmd, h.interface, h.prefix, { forms: garp.forms, count: rounds, interval: garp.interval });
     h.announcement = announcement;

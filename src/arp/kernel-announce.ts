@@ -1,0 +1,29 @@
+/**
+ * IPv6 announcements without root. na6 (ipv6toolkit), which sends the unsolicited neighbour
+ * advertisement on a takeover, refuses to run unless its effective uid is 0, whatever the
+ * capabilities; an agent under the systemd unit (user quorate, three capabilities) cannot use
+ * it. The kernel can send that advertisement itself: with `net.ipv6.conf.IF.ndisc_notify = 1`,
+ * an address whose duplicate address detection completes at once (`accept_dad = 0`, and the
+ * address added *without* `nodad`, which would skip the notification) is announced to ff02::1
+ * with the override flag the moment it is added — measured here (Linux, veth). One
+ * advertisement, on the add only: renewals (`ip addr replace` of a present address) send none.
+ */
+import type { HostCommands } from './host-commands.js';
+
+/** The kernel announces an IPv6 address added on `iface` (both sysctls set for it, or for all). */
+export async function kernelAnnouncesIpv6(cmd: HostCommands, iface: string): Promise<boolean> {
+  const read = async (name: string, scope: string): Promise<number | undefined> => {
+    const result = await cmd.run(['cat', `/proc/sys/net/ipv6/conf/${scope}/${name}`]);
+    const value = Number(result.stdout.trim());
+    return result.code === 0 && Number.isInteger(value) ? value : undefined;
+  };
+  const [notify, notifyAll, acceptDad] = await Promise.all([read('ndisc_notify', iface), read('ndisc_notify', 'all'), read('accept_dad', iface)]);
+  return ((notify ?? 0) > 0 || (notifyAll ?? 0) > 0) && acceptDad === 0;
+}
+
+/** na6 runs only as root (see above). */
+export const na6Usable = (): boolean => process.geteuid?.() === 0;
+
+/** What an operator sets so that a non-root agent's IPv6 takeovers are announced. */
+export const kernelAnnounceHint = (iface: string): string =>
+  `set net.ipv6.conf.${iface}.ndisc_notify = 1 and net.ipv6.conf.${iface}.accept_dad = 0 (sysctl.d) so that the kernel announces a taken IPv6 address; na6 needs root`;
