@@ -3,7 +3,8 @@
  * advertisement on a takeover, refuses to run unless its effective uid is 0, whatever the
  * capabilities; an agent under the systemd unit (user quorate, three capabilities) cannot use
  * it. The kernel can send that advertisement itself: with `net.ipv6.conf.IF.ndisc_notify = 1`,
- * an address whose duplicate address detection completes at once (`accept_dad = 0`, and the
+ * an address whose duplicate address detection completes at once (`accept_dad = 0`, for the
+ * interface and for `all` — the default there — and the
  * address added *without* `nodad`, which would skip the notification) is announced to ff02::1
  * with the override flag the moment it is added — measured here (Linux, veth). One
  * advertisement, on the add only: renewals (`ip addr replace` of a present address) send none.
@@ -17,8 +18,12 @@ export async function kernelAnnouncesIpv6(cmd: HostCommands, iface: string): Pro
     const value = Number(result.stdout.trim());
     return result.code === 0 && Number.isInteger(value) ? value : undefined;
   };
-  const [notify, notifyAll, acceptDad] = await Promise.all([read('ndisc_notify', iface), read('ndisc_notify', 'all'), read('accept_dad', iface)]);
-  return ((notify ?? 0) > 0 || (notifyAll ?? 0) > 0) && acceptDad === 0;
+  const [notify, notifyAll, acceptDad, acceptDadAll] = await Promise.all([
+    read('ndisc_notify', iface), read('ndisc_notify', 'all'), read('accept_dad', iface), read('accept_dad', 'all'),
+  ]);
+  // DAD is skipped only when both the interface's and `all`'s accept_dad are off (measured:
+  // all = 1 keeps a new address tentative, unusable, for a second).
+  return ((notify ?? 0) > 0 || (notifyAll ?? 0) > 0) && acceptDad === 0 && acceptDadAll === 0;
 }
 
 /** na6 runs only as root (see above). */
@@ -26,4 +31,4 @@ export const na6Usable = (): boolean => process.geteuid?.() === 0;
 
 /** What an operator sets so that a non-root agent's IPv6 takeovers are announced. */
 export const kernelAnnounceHint = (iface: string): string =>
-  `set net.ipv6.conf.${iface}.ndisc_notify = 1 and net.ipv6.conf.${iface}.accept_dad = 0 (sysctl.d) so that the kernel announces a taken IPv6 address; na6 needs root`;
+  `set net.ipv6.conf.${iface}.ndisc_notify = 1 and net.ipv6.conf.${iface}.accept_dad = 0 (and keep net.ipv6.conf.all.accept_dad = 0) in sysctl.d, so that the kernel announces a taken IPv6 address; na6 needs root`;
