@@ -333,11 +333,16 @@ export class Agent {
   }
 
   private lastDrained: ReadonlySet<ServiceName> = new Set();
+  /** Drained anycast services still announced with GRACEFUL_SHUTDOWN, until when (monotonic). */
+  private readonly draining = new Map<ServiceName, Millis>();
 
-  /** One line per service whose drained state changed. */
+  /** One line per service whose drained state changed; a served one starts its graceful shutdown. */
   private logDrainChanges(now: ReadonlySet<ServiceName>, cause: string, before: ReadonlySet<ServiceName> = this.lastDrained): void {
+    const grace = this.config.bgp?.gracefulShutdown ?? 0;
     for (const s of this.config.services) {
       if (now.has(s.name) === before.has(s.name)) continue;
+      if (!now.has(s.name)) this.draining.delete(s.name);
+      else if (grace > 0 && this.decisions.get(s.name)?.serve) this.draining.set(s.name, ms(monotonicNow() + grace));
       this.metrics.serviceDrained.set({ service: s.name }, now.has(s.name) ? 1 : 0);
       this.log.info({ service: s.name, file: this.maintenance.fileOf(s.name) }, `${s.name} ${now.has(s.name) ? 'drained' : 'undrained'} ${cause}`);
     }
@@ -418,6 +423,7 @@ export class Agent {
       services: this.config.services,
       health,
       drained: this.maintenance.drained(),
+      draining: this.draining,
       heldDown,
       quorum,
       peers: this.keeper.peerViews(now),
@@ -425,7 +431,7 @@ export class Agent {
       clearance,
       holding: new Set([...this.decisions.values()].filter((d) => d.serve).map((d) => d.service)),
     });
-    this.scheduleWakeUp(now, quorum, [...clearance.values()].map((c) => c.until));
+    this.scheduleWakeUp(now, quorum, [...clearance.values()].map((c) => c.until).concat([...this.draining.values()].filter((until) => until > now)));
     for (const d of decisions) {
       const before = this.decisions.get(d.service);
       this.metrics.serviceServing.set({ service: d.service }, d.serve ? 1 : 0);
@@ -438,7 +444,8 @@ export class Agent {
       }
       if (before && before.serve === d.serve && before.reason === d.reason) continue;
       const fields = { service: d.service, serve: d.serve, method: d.method, reason: d.reason, cause, checkEndedAt, ...(previousHolder ? { previousHolder } : {}) };
-      if (d.serve) this.log.info(fields, `announcing ${d.service}`);
+      if (d.gracefulShutdown) this.log.info(fields, `draining ${d.service}: announced with GRACEFUL_SHUTDOWN for ${formatDuration(this.config.bgp!.gracefulShutdown)}, then withdrawn`);
+      else if (d.serve) this.log.info(fields, `announcing ${d.service}`);
       else if (before?.serve) this.log.info(fields, `withdrawing ${d.service}: ${d.reason}`);
       else this.log.info(fields, `not serving ${d.service}: ${d.reason}`);
     }
@@ -509,7 +516,7 @@ export class Agent {
     const kept = restartOnly.filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b)).map(([key]) => key);
     if (old.bgp && !next.bgp) kept.push('bgp');
     if (kept.length > 0) this.log.warn({ keys: kept }, `config reloaded, but ${kept.join(', ')} change only with a restart: kept as running`);
-    const bgp = old.bgp && next.bgp ? { ...old.bgp, nextHop: next.bgp.nextHop, communities: next.bgp.communities, largeCommunities: next.bgp.largeCommunities } : old.bgp;
+    const bgp = old.bgp && next.bgp ? { ...old.bgp, nextHop: next.bgp.nextHop, communities: next.bgp.communities, largeCommunities: next.bgp.largeCommunities, gracefulShutdown: next.bgp.gracefulShutdown } : old.bgp;
     const arpNow = old.services.some((s) => s.via.includes('arp'));
     const arpNext = next.services.some((s) => s.via.includes('arp'));
     if (arpNow !== arpNext) {

@@ -39,6 +39,11 @@ export interface DecideInput {
   /** Own health, per service (from the rise/fall monitor). Missing = not healthy. */
   health: ReadonlyMap<ServiceName, boolean>;
   drained: ReadonlySet<ServiceName>;
+  /**
+   * Drained services still inside their graceful-shutdown time (bgp.graceful-shutdown), until
+   * when: an anycast one stays announced, marked for the routers to move away (RFC 8326).
+   */
+  draining?: ReadonlyMap<ServiceName, Millis>;
   /** Services flap damping holds down (health/flap-damping.ts): withdrawn whatever their checks say. */
   heldDown?: ReadonlySet<ServiceName>;
   quorum: QuorumVerdict;
@@ -70,6 +75,8 @@ export interface ServiceDecision {
   method?: Method;
   /** Why — one short sentence an operator can act on. */
   reason: string;
+  /** Served only until its drain's graceful shutdown ends: announce with GRACEFUL_SHUTDOWN. */
+  gracefulShutdown?: true;
 }
 
 export function decide(input: DecideInput): ServiceDecision[] {
@@ -84,12 +91,20 @@ function decideService(input: DecideInput, service: ServiceConfig): ServiceDecis
   if (input.quorum.validUntil !== undefined && input.now >= input.quorum.validUntil) {
     return no('quorum lease has ended');
   }
-  if (input.drained.has(name)) return no('drained by the operator');
+  const drained = input.drained.has(name);
+  const shutdownUntil = input.draining?.get(name);
+  // An exclusive service is released at once: announcing it on the way out would make two holders.
+  const gracefully = drained && service.mode === 'anycast' && shutdownUntil !== undefined && input.now < shutdownUntil;
+  if (drained && !gracefully) return no('drained by the operator');
   if (input.heldDown?.has(name)) return no('held down for flapping');
   if (input.health.get(name) !== true) return no('checks failing');
   const usable = input.methods.get(name);
   const method = service.via.find((m) => usable?.has(m));
   if (!method) return no(`no usable method among ${service.via.join(', ')}`);
+  if (gracefully) {
+    if (method !== 'bgp') return no('drained by the operator');
+    return { service: name, serve: true, method, reason: 'drained: announced with GRACEFUL_SHUTDOWN until the withdrawal', gracefulShutdown: true };
+  }
 
   if (service.mode === 'anycast') return { service: name, serve: true, method, reason: 'healthy and quorate' };
 

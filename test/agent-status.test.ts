@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentLab, SERVER_V4, quorateBin, type AgentProcess } from '../lab/agent-lab.js';
+import { AgentLab, EBGP, IBGP, SERVER_V4, quorateBin, type AgentProcess } from '../lab/agent-lab.js';
+import { community } from '../lab/bird-route.js';
 import { labRequirements } from '../lab/requirements.js';
 import type { AgentStatusReport } from '../src/observe/status-report.js';
 import { ms } from '../src/core/duration.js';
@@ -18,6 +19,7 @@ const V4 = '203.0.113.10/32';
 const OTHER_V4 = '203.0.113.30/32';
 // Listens on every address: /metrics may face a Prometheus server; drain must not.
 const LOCAL_STATUS = 'http://127.0.0.1:7482';
+const GRACEFUL_SHUTDOWN = community(65535, 0);
 const REMOTE_STATUS = `http://${SERVER_V4}:7482`;
 
 describe.skipIf(!requirements.ok)('agent status API and operator commands', () => {
@@ -136,6 +138,30 @@ describe.skipIf(!requirements.ok)('agent status API and operator commands', () =
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/no service "nope" in .* \(services: web, web-prepended\)/);
     expect(await code('server', 'POST', `${LOCAL_STATUS}/drain/nope`)).toBe('404');
+  });
+
+  it('with bgp.graceful-shutdown, a drained anycast service is first marked GRACEFUL_SHUTDOWN (65535:0, local-pref 0) at BIRD, then withdrawn', async () => {
+    const from = agent.logs.length;
+    const base = lab.baseConfig();
+    await lab.writeConfig({ ...base, status: { listen: '0.0.0.0:7482' }, bgp: { ...(base.bgp as object), 'graceful-shutdown': '2s' } });
+    agent.process.kill('SIGHUP');
+    await agent.waitForLog(/^config reloaded$/, ms(10_000), from);
+    expect((await lab.routes(V4, EBGP))[0]!.bgp.communities).not.toContain(GRACEFUL_SHUTDOWN);
+
+    expect((await cli('drain', 'web')).code).toBe(0);
+    const [marked] = await lab.bird.control.waitFor(async () => {
+      const routes = await lab.routes(V4, EBGP);
+      return routes[0]?.bgp.communities.includes(GRACEFUL_SHUTDOWN) ? routes : undefined;
+    }, ms(10_000), { what: `${V4} marked GRACEFUL_SHUTDOWN at BIRD` });
+    expect(marked!.bgp.communities).toEqual(expect.arrayContaining([community(65001, 10), community(65001, 100)])); // the rest kept
+    expect((await lab.routes(V4, IBGP))[0]?.bgp.localPref).toBe(0);
+    await agent.waitForLog(/^draining web: announced with GRACEFUL_SHUTDOWN for 2s, then withdrawn$/, ms(10_000), from);
+    await lab.waitRoutes(V4, 0);
+    await agent.waitForLog(/^withdrawing web: drained by the operator$/, ms(10_000), from);
+
+    expect((await cli('undrain', 'web')).code).toBe(0);
+    const [back] = await lab.waitRoutes(V4, 2);
+    expect(back!.bgp.communities).not.toContain(GRACEFUL_SHUTDOWN);
   });
 
   it('on stop the agent leaves no control socket behind', async () => {

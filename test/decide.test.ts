@@ -52,6 +52,19 @@ describe('decide', () => {
     expect(decide(base({ methods: new Map() }))[0]).toMatchObject({ serve: false, reason: expect.stringContaining('no usable method') });
   });
 
+  it('a drained anycast service inside its graceful shutdown stays announced, marked; an exclusive one is released at once', () => {
+    const web = serviceName('web');
+    const draining = new Map([[web, ms(1500)]]);
+    expect(decide(base({ drained: new Set([web]), draining }))[0]).toEqual({
+      service: 'web', serve: true, method: 'bgp', gracefulShutdown: true, reason: 'drained: announced with GRACEFUL_SHUTDOWN until the withdrawal',
+    });
+    // Its time is over, or it would not be served anyway: withdrawn.
+    expect(decide(base({ now: ms(1500), drained: new Set([web]), draining }))[0]).toMatchObject({ serve: false, reason: 'drained by the operator' });
+    expect(decide(base({ drained: new Set([web]), draining, health: new Map() }))[0]).toMatchObject({ serve: false, reason: 'checks failing' });
+    expect(decide(base({ drained: new Set([web]), draining, quorum: noQuorum }))[0]).toMatchObject({ serve: false });
+    expect(decide(base({ services: [service('web', { mode: 'exclusive' })], drained: new Set([web]), draining }))[0]).toMatchObject({ serve: false, reason: 'drained by the operator' });
+  });
+
   it('serves by the first usable method in via order, per service', () => {
     const vip = service('vip', { mode: 'anycast', via: ['bgp', 'arp'] });
     const only = (...m: ('bgp' | 'arp')[]) => new Map([[vip.name, new Set(m)]]);

@@ -14,6 +14,7 @@ import { birdFilter } from '../src/plan/bird-filter.js';
 import { frrFilter } from '../src/plan/router-filter.js';
 import { TempConfigs } from './fixtures/config/temp-config.js';
 import { quorateBin } from '../lab/agent-lab.js';
+import { ms } from '../src/core/duration.js';
 
 const temp = new TempConfigs();
 afterAll(() => temp.remove());
@@ -43,6 +44,16 @@ describe('quorate plan', () => {
     expect(vip.find((r) => r.state === 'healthy, quorate, by arp')).toMatchObject({
       routes: [{ prefix: '192.0.2.100/32', method: 'arp', interface: 'eth0' }], note: expect.stringContaining('only while bgp is not usable'),
     });
+  });
+
+  it('with bgp.graceful-shutdown, an anycast service shows its drain\'s graceful shutdown (65535:0, local-pref 0); an exclusive one does not', () => {
+    const graceful = { ...config!, bgp: { ...config!.bgp!, gracefulShutdown: ms(5000) } };
+    const rows = planFor(graceful, speakerAs(graceful));
+    const dns = rows.filter((r) => r.service === 'dns');
+    expect(dns.map((r) => r.state)).toEqual(['healthy, quorate', 'unhealthy', 'no quorum', 'drained, shutting down gracefully', 'drained']);
+    expect(dns[3]!.routes).toEqual([expect.objectContaining({ prefix: '203.0.113.53/32', localPref: 0, communities: ['65001:100', '65535:0'] })]);
+    expect(dns[3]!.note).toBe('for bgp.graceful-shutdown (5s) after a drain, then withdrawn');
+    expect(rows.filter((r) => r.service === 'payments-api').map((r) => r.state)).not.toContain('drained, shutting down gracefully');
   });
 
   it('a prepend shows the speaker\'s AS from its TOML', () => {

@@ -144,7 +144,7 @@ describe('desiredBgpPaths', () => {
   const bgp: BgpConfig = {
     gobgp: { address: 'unix:///x' }, nextHop: { ipv4: '192.0.2.1', ipv6: '2001:db8:1::1' },
     communities: [65001 * 65536 + 100], largeCommunities: [{ global: 65001, local1: 0, local2: 1 }],
-    reconcileInterval: ms(1000), callTimeout: ms(1000),
+    reconcileInterval: ms(1000), callTimeout: ms(1000), gracefulShutdown: ms(0),
   };
   const service: ServiceConfig = {
     name: serviceName('web'), prefixes: [parsePrefix('203.0.113.10/32'), parsePrefix('2001:db8:10::10/128')],
@@ -161,5 +161,13 @@ describe('desiredBgpPaths', () => {
       largeCommunities: [{ global: 65001, local1: 0, local2: 1 }, { global: 65001, local1: 1, local2: 10 }],
     });
     expect(desiredBgpPaths([{ service: service.name, serve: false, reason: 'checks failing' }], [service], bgp, 65001).size).toBe(0);
+  });
+
+  it('a graceful shutdown adds GRACEFUL_SHUTDOWN (65535:0) and sets local-pref 0, keeping everything else', () => {
+    const paths = desiredBgpPaths([{ service: service.name, serve: true, method: 'bgp', reason: '', gracefulShutdown: true }], [service], bgp, 65001);
+    expect(paths.get('203.0.113.10/32' as PrefixKey)!.path).toMatchObject({
+      med: 5, localPref: 0, asPath: [65001, 65001],
+      communities: [65001 * 65536 + 10, 65001 * 65536 + 100, 65535 * 65536 + 0],
+    });
   });
 });

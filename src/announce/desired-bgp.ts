@@ -15,6 +15,9 @@ export interface DesiredPath {
 
 export type DesiredBgp = ReadonlyMap<PrefixKey, DesiredPath>;
 
+/** The well-known GRACEFUL_SHUTDOWN community, 65535:0 (RFC 8326). */
+export const GRACEFUL_SHUTDOWN = 0xffff0000;
+
 export function desiredBgpPaths(
   decisions: readonly ServiceDecision[],
   services: readonly ServiceConfig[],
@@ -27,6 +30,8 @@ export function desiredBgpPaths(
     if (!decision.serve || decision.method !== 'bgp') continue;
     const service = byName.get(decision.service);
     if (!service) continue;
+    // RFC 8326: routers that honour GRACEFUL_SHUTDOWN prefer any other path to this one.
+    const shutdown = decision.gracefulShutdown === true;
     for (const prefix of service.prefixes) {
       const nextHop = prefix.family === 4 ? bgp.nextHop.ipv4 : bgp.nextHop.ipv6;
       // The config loader rejects a service prefix without a next-hop of its family.
@@ -38,8 +43,8 @@ export function desiredBgpPaths(
           nextHop,
           origin: service.bgp.origin,
           med: service.bgp.med,
-          localPref: service.bgp.localPref,
-          communities: [...new Set([...bgp.communities, ...service.bgp.communities])].sort((a, b) => a - b),
+          localPref: shutdown ? 0 : service.bgp.localPref,
+          communities: [...new Set([...bgp.communities, ...service.bgp.communities, ...(shutdown ? [GRACEFUL_SHUTDOWN] : [])])].sort((a, b) => a - b),
           largeCommunities: uniqueLarge([...bgp.largeCommunities, ...service.bgp.largeCommunities]),
           asPath: Array<number>(service.bgp.asPathPrepend).fill(localAs),
         },

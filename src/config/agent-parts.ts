@@ -129,5 +129,6 @@ function toBgpConfig(b: BgpSection, stateDir: string): BgpConfig {
     largeCommunities: b['large-communities'],
     reconcileInterval: b['reconcile-interval'],
     callTimeout: b['call-timeout'],
+    gracefulShutdown: b['graceful-shutdown'],
   };
 }

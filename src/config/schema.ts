@@ -58,6 +58,8 @@ export const AGENT_DEFAULTS = {
   maintenanceDirName: 'maintenance',
   // A notify command that hangs is killed after this; later events wait in a bounded queue.
   notifyTimeout: ms(10_000),
+  // Off: a drained service is withdrawn at once unless the network honours RFC 8326.
+  gracefulShutdown: ms(0),
 } as const;
 
 export const CHECK_KINDS = ['tcp', 'http', 'exec', 'grpc'] as const;
@@ -324,10 +326,11 @@ export const bgpSchema = (baseDir: string) => section({
   'reconcile-interval': positiveDuration.default(AGENT_DEFAULTS.reconcileInterval)
     .meta({ description: 'How often gobgpd\'s table is compared with what it should hold and repaired, besides on every change.' }),
   'call-timeout': positiveDuration.default(AGENT_DEFAULTS.callTimeout).meta({ description: 'The deadline of every gRPC call to gobgpd.' }),
+  'graceful-shutdown': duration.default(AGENT_DEFAULTS.gracefulShutdown).meta({ description: 'On a drain, an anycast service is first announced with the GRACEFUL_SHUTDOWN community (65535:0, RFC 8326) and local-pref 0 for this long, so routers that honour it move traffic to other nodes before the withdrawal; 0s withdraws at once. Exclusive services are released at once (never two holders).' }),
 }).meta({ description: 'How this node announces over BGP; required when a service is announced via bgp (the default).' });
 
 export const statusSchema = section({
-  listen: hostPort.meta({ description: 'Where the status API listens; keep it on loopback, since drain and undrain change what is announced.' }),
+  listen: hostPort.meta({ description: 'Where the status API listens (/status, /metrics, /healthz). Drain and undrain are answered on it only from a loopback address (the control socket in state-dir always answers them), so it may face a Prometheus server.' }),
 }).meta({ description: 'The local status API (/status, /metrics, /healthz, drain and undrain); without this section there is none.' });
 
 /** Whole seconds, at least one: the kernel's address lifetimes are counted in seconds. */

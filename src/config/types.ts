@@ -72,6 +72,8 @@ export interface BgpConfig {
   reconcileInterval: Millis;
   /** Deadline of every gRPC call to gobgpd. */
   callTimeout: Millis;
+  /** On a drain, anycast paths carry GRACEFUL_SHUTDOWN (RFC 8326) this long before the withdrawal; 0: none. */
+  gracefulShutdown: Millis;
 }
 
 export interface GobgpRunConfig {

@@ -5,7 +5,7 @@
  * what the agent would do.
  */
 import type { AgentConfig, ServiceConfig } from '../config/types.js';
-import { ms } from '../core/duration.js';
+import { formatDuration, ms } from '../core/duration.js';
 import type { Method } from '../config/types.js';
 import { desiredBgpPaths } from '../announce/desired-bgp.js';
 import { decide } from '../decide.js';
@@ -13,7 +13,9 @@ import { runQuorumChain } from '../cluster/quorum-chain.js';
 
 /** The states shown for every service; a service with a fallback method also gets `healthy, quorate, by <method>`. */
 export const PLAN_STATES = ['healthy, quorate', 'unhealthy', 'no quorum', 'drained'] as const;
-export type PlanState = (typeof PLAN_STATES)[number] | `healthy, quorate, by ${Method}`;
+/** With bgp.graceful-shutdown, an anycast service also gets the time between its drain and its withdrawal. */
+export const GRACEFUL_SHUTDOWN_STATE = 'drained, shutting down gracefully';
+export type PlanState = (typeof PLAN_STATES)[number] | `healthy, quorate, by ${Method}` | typeof GRACEFUL_SHUTDOWN_STATE;
 
 export interface PlannedRoute {
   prefix: string;
@@ -54,6 +56,9 @@ export function planFor(config: AgentConfig, localAs?: number): PlanRow[] {
       ...PLAN_STATES.map((state) => ({ state, methods: service.via.slice(0, 1) })),
       ...service.via.slice(1).map((m) => ({ state: `healthy, quorate, by ${m}` as PlanState, methods: [m] })),
     ];
+    if (service.mode === 'anycast' && (config.bgp?.gracefulShutdown ?? 0) > 0) {
+      states.splice(states.findIndex((s) => s.state === 'drained'), 0, { state: GRACEFUL_SHUTDOWN_STATE, methods: service.via.slice(0, 1) });
+    }
     for (const { state, methods } of states) {
       const quorate = state !== 'no quorum';
       const quorum = runQuorumChain([{
@@ -66,7 +71,8 @@ export function planFor(config: AgentConfig, localAs?: number): PlanRow[] {
         self: config.node.id,
         services: [service],
         health: new Map([[service.name, state !== 'unhealthy']]),
-        drained: new Set(state === 'drained' ? [service.name] : []),
+        drained: new Set(state === 'drained' || state === GRACEFUL_SHUTDOWN_STATE ? [service.name] : []),
+        ...(state === GRACEFUL_SHUTDOWN_STATE ? { draining: new Map([[service.name, ms(1)]]) } : {}),
         quorum,
         peers: [],
         methods: new Map([[service.name, new Set<Method>(methods)]]),
@@ -87,7 +93,9 @@ export function planFor(config: AgentConfig, localAs?: number): PlanRow[] {
         for (const prefix of service.prefixes) routes.push({ prefix: prefix.key, method: 'arp', interface: service.arp.interface });
       }
       const fallback = methods[0] !== service.via[0] ? `only while ${service.via.slice(0, service.via.indexOf(methods[0]!)).join(', ')} is not usable; ` : '';
-      const note = decision?.serve
+      const note = decision?.gracefulShutdown
+        ? `for bgp.graceful-shutdown (${formatDuration(config.bgp!.gracefulShutdown)}) after a drain, then withdrawn`
+        : decision?.serve
         ? `${fallback}${service.mode === 'exclusive' ? `while placed on this node (priority ${service.priority}${service.preempt ? ', preempt' : ''})` : 'announced'}`
         : decision?.reason ?? '';
       rows.push({ service: service.name, mode: service.mode, state, note, routes });
