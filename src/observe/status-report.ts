@@ -95,7 +95,7 @@ export function formatStatus(s: AgentStatusReport): string {
     v.name,
     v.mode,
     v.healthy ? 'healthy' : 'UNHEALTHY',
-    v.serving ? 'serving' : v.drained ? 'drained' : v.heldDownUntil ? 'held down' : 'withdrawn',
+    v.serving ? (v.drained ? 'draining' : 'serving') : v.drained ? 'drained' : v.heldDownUntil ? 'held down' : 'withdrawn',
     v.serving ? v.method ?? '-' : '-',
     v.holder ?? '-',
     v.prefixes.join(' '),
