@@ -21,14 +21,16 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ms, type Millis } from '../core/duration.js';
 import type { GobgpRunConfig } from '../config/types.js';
+import { GobgpClient } from '../gobgp/client.js';
 import { acceptsConnections, apiHostsArgument, grpcTarget, parseApiTarget, type ApiTarget } from './api-target.js';
 import { findExecutable } from './find-executable.js';
 import { checkGobgpdConfig } from './gobgpd-config-check.js';
 import { logGobgpdLine } from './gobgpd-log.js';
 import { encodeMessage, encodeSpec, parseReport, type ExitedMessage, type GuardExitReason, type GuardSpec } from './guard-protocol.js';
-import { waitUntilGone } from './process-state.js';
+import { isRunning, waitUntilGone } from './process-state.js';
 import { createRuntimeDir, SOCKET_NAME, sweepStaleRuntimeDirs } from './runtime-dir.js';
 import { verifyListenerOwner } from './socket-owner.js';
+import { GobgpdExitedWhileStarting } from './start-failure.js';
 
 export interface GuardedSpeakerOptions {
   run: GobgpRunConfig;
@@ -69,10 +71,23 @@ export interface SpeakerEvents {
   exit: [SpeakerExit];
 }
 
-/** How many of gobgpd's last output lines a start() error quotes. */
-const QUOTED_LINES = 8;
+/** How many of gobgpd's last output lines are kept for a start() error to choose from. */
+const KEPT_LINES = 16;
 const PROBE_TIMEOUT = ms(250);
+/** Deadline of one GetBgp while start() waits for gobgpd to apply its config. */
+const CONFIG_PROBE_TIMEOUT = ms(1000);
 const START_POLL_MS = 25;
+/**
+ * gobgpd is gone but the guard has not said how yet: how long start() waits for its report.
+ * The guard reports as soon as it reaps gobgpd; this only bounds a guard that died mute.
+ */
+const EXIT_REPORT_WAIT = ms(3000);
+/**
+ * After the guard exits, how long to wait for gobgpd's last output lines to be read (the
+ * stderr pipe is separate from the guard's reports, and may be drained later). Bounded:
+ * a stray holder of the pipe must not keep stop() waiting.
+ */
+const OUTPUT_DRAIN_WAIT = ms(1000);
 
 /** One guard and its gobgpd, from start() until both are gone. */
 interface Run {
@@ -89,6 +104,7 @@ interface Run {
   ended: SpeakerExit | undefined;
   /** Resolves once the guard has exited and its report is read. */
   readonly done: Promise<SpeakerExit>;
+  /** gobgpd's (and the guard's) last output lines, complete once `ended` is set. */
   readonly lastLines: string[];
 }
 
@@ -126,17 +142,33 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
       this.preparing = false;
     }
     const target = run.target;
+    const until = performance.now() + (this.opts.startTimeout ?? 10_000);
     try {
-      const pid = await this.waitUntilServing(run);
+      const pid = await this.waitUntilServing(run, until);
       await verifyListenerOwner(pid, target);
-      if (run.ended) throw new Error(`gobgpd exited while starting (${describeExit(run.ended)})`);
+      await this.waitUntilConfigured(run, pid, until);
+      if (run.ended) throw new Error('gobgpd exited while starting');
       run.serving = true;
       this.logger.info({ gobgpdPid: pid, target: grpcTarget(target), guardPid: run.guard.pid }, 'gobgpd started under guard');
       return { target: grpcTarget(target), pid };
     } catch (err) {
+      const failure = await this.whyStartFailed(run, err);
       await this.stop();
-      throw err;
+      throw failure;
     }
+  }
+
+  /**
+   * The error start() gives. gobgpd may die at any step of start() (it opens its API before it
+   * binds its BGP port), and the step that notices says only what it saw; if gobgpd is gone,
+   * its exit and last words are the reason, whichever step noticed.
+   */
+  private async whyStartFailed(run: Run, err: unknown): Promise<unknown> {
+    if (run.stopping) return new Error('speaker stopped while starting');
+    const gone = run.ended !== undefined || (run.pid !== undefined && !(await isRunning(run.pid)));
+    if (!gone) return err;
+    if (!run.ended) await Promise.race([run.done, sleep(EXIT_REPORT_WAIT)]);
+    return GobgpdExitedWhileStarting.from(run.ended, run.pid, run.lastLines);
   }
 
   private async prepareAndLaunch(): Promise<Run> {
@@ -248,6 +280,10 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
       if (!guard.stdout) return resolveRead();
       guard.stdout.once('close', () => resolveRead());
     });
+    let outputClosed: () => void = () => undefined;
+    const outputRead = new Promise<void>((resolveRead) => {
+      outputClosed = resolveRead;
+    });
 
     const run: Run = {
       guard,
@@ -260,7 +296,11 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
       serving: false,
       ended: undefined,
       lastLines: [],
-      done: Promise.all([exited, reportsRead]).then(([{ code, signal }]) => this.finish(run, code, signal)),
+      done: Promise.all([exited, reportsRead]).then(async ([{ code, signal }]) => {
+        // gobgpd's dying words (its fatal error) must be in lastLines before the run counts as ended.
+        await Promise.race([outputRead, sleep(OUTPUT_DRAIN_WAIT)]);
+        return this.finish(run, code, signal);
+      }),
     };
 
     // A guard that died makes writes fail with EPIPE; 'done' reports that, not an uncaught error.
@@ -275,11 +315,15 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
     }
     if (guard.stderr) {
       const gobgpdLogger = this.logger.child({ source: 'gobgpd' });
-      createInterface({ input: guard.stderr, crlfDelay: Infinity }).on('line', (line) => {
+      const output = createInterface({ input: guard.stderr, crlfDelay: Infinity });
+      output.on('line', (line) => {
         run.lastLines.push(line);
-        if (run.lastLines.length > QUOTED_LINES) run.lastLines.shift();
+        if (run.lastLines.length > KEPT_LINES) run.lastLines.shift();
         logGobgpdLine(gobgpdLogger, line);
       });
+      output.once('close', () => outputClosed());
+    } else {
+      outputClosed();
     }
     if (this.opts.autoRenew ?? true) {
       const every = Math.max(1, Math.floor(this.opts.run.stallTimeout / 4));
@@ -289,19 +333,38 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
   }
 
   /** Waits for the guard's `started` and for the API socket to accept connections. */
-  private async waitUntilServing(run: Run): Promise<number> {
-    const timeout = this.opts.startTimeout ?? 10_000;
-    const until = performance.now() + timeout;
+  private async waitUntilServing(run: Run, until: number): Promise<number> {
     for (;;) {
-      if (run.ended) {
-        const tail = run.lastLines.length ? `; its last output:\n  ${run.lastLines.join('\n  ')}` : '';
-        throw new Error(`gobgpd did not start (${describeExit(run.ended)})${tail}`);
-      }
+      if (run.ended) throw new Error('gobgpd exited before its API accepted connections');
       if (run.pid !== undefined && (await acceptsConnections(run.target, PROBE_TIMEOUT))) return run.pid;
       if (performance.now() >= until) {
-        throw new Error(`gobgpd's API at ${grpcTarget(run.target)} did not accept connections within ${timeout} ms`);
+        throw new Error(`gobgpd's API at ${grpcTarget(run.target)} did not accept connections within ${this.opts.startTimeout ?? 10_000} ms`);
       }
       await sleep(START_POLL_MS);
+    }
+  }
+
+  /**
+   * Waits until gobgpd has applied its global config. gobgpd serves its API before it does
+   * (and then binds its BGP port, where a missing capability or a taken port kills it), so an
+   * answering API is not yet a started speaker. Before that step GetBgp answers listen_port 0;
+   * after it, the configured port (179 by default, -1 for none): never 0 again.
+   * Called only after the listener is proven to be this gobgpd's own.
+   */
+  private async waitUntilConfigured(run: Run, pid: number, until: number): Promise<void> {
+    const client = new GobgpClient({ target: grpcTarget(run.target), callTimeout: CONFIG_PROBE_TIMEOUT });
+    try {
+      for (;;) {
+        if (run.ended || !(await isRunning(pid))) throw new Error('gobgpd exited before it applied its config');
+        const global = await client.getGlobal().catch(() => undefined);
+        if (global !== undefined && global.listenPort !== 0) return;
+        if (performance.now() >= until) {
+          throw new Error(`gobgpd did not apply its config ${this.opts.run.config} within ${this.opts.startTimeout ?? 10_000} ms`);
+        }
+        await sleep(START_POLL_MS);
+      }
+    } finally {
+      client.close();
     }
   }
 
@@ -318,8 +381,11 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
     if (this.current === run) this.current = undefined;
     // `pid` would shadow pino's own field (the agent's pid).
     const { pid: gobgpdPid, ...fields } = exit;
-    if (run.stopping || !run.serving) {
+    if (run.stopping) {
       this.logger.info({ gobgpdPid, ...fields }, 'gobgpd stopped');
+    } else if (!run.serving) {
+      // start() rejects with the reason (start-failure.ts); this line only records the exit.
+      this.logger.info({ gobgpdPid, ...fields }, 'gobgpd exited while starting');
     } else {
       this.logger.warn({ gobgpdPid, ...fields }, `gobgpd gone: ${describeExit(exit)}`);
       this.emit('exit', exit);
