@@ -8,6 +8,7 @@
  * starts the failing gobgpd several times in a row, so a timing-dependent answer shows up.
  *
  * - a BGP port already taken on 127.0.0.1 (a listener this file opens): needs gobgpd and setpriv;
+ *   also through the real agent (`quorate agent`), whose fatal line must carry the same reason;
  * - port 179 without CAP_NET_BIND_SERVICE (gobgpd run as `nobody`, in a namespace this file
  *   creates), the deployment case: needs root as well.
  */
@@ -16,6 +17,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { AgentProcess, quorateBin } from '../lab/agent-lab.js';
 import { Lab, type Namespace } from '../lab/netns.js';
 import { ms } from '../src/core/duration.js';
 import { findExecutable } from '../src/speaker/find-executable.js';
@@ -107,6 +110,28 @@ describe.skipIf(skipReason !== undefined)('gobgpd dies while starting: start() s
     expect((await readdir(dir)).filter((name) => name.startsWith('quorate-gobgpd-'))).toEqual([]);
     // The holder of the port was never touched.
     expect(holder.listening).toBe(true);
+  });
+
+  it('the agent (`quorate agent`) exits 1, and its fatal line gives gobgpd\'s exit and bind error', async () => {
+    const agentConfig = join(dir, 'agent.yaml');
+    await writeFile(
+      agentConfig,
+      stringify({
+        node: { id: 'edge-1' },
+        cluster: { name: 'edge' },
+        'state-dir': join(dir, 'state'),
+        bgp: { gobgp: { run: { config } }, 'next-hop': { ipv4: '192.0.2.1' } },
+        services: [{ name: 'web', prefixes: ['203.0.113.80/32'], mode: 'anycast', checks: [{ tcp: { host: '127.0.0.1', port } }] }],
+      }),
+    );
+    const agent = new AgentProcess(await lab.spawn(undefined, 'agent', process.execPath, [quorateBin(), 'agent', '--config', agentConfig]));
+    const exited = await Promise.race([agent.process.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 30_000))]);
+    if (exited === 'still running') throw new Error(`the agent did not exit within 30 s:\n${agent.process.output()}`);
+    expect(exited).toEqual({ code: 1, signal: null });
+    const fatal = agent.logs.find((line) => line.msg === 'agent could not start');
+    expect(fatal?.['err']).toMatch(
+      new RegExp(`^gobgpd exited \\(code 1\\) while starting: failed to set global config: listen tcp4? 127\\.0\\.0\\.1:${port}: bind: address already in use`),
+    );
   });
 });
 

@@ -128,8 +128,10 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
   }
 
   /**
-   * Starts guard and gobgpd; resolves once gobgpd's API accepts connections and the listener
-   * there is proven to be gobgpd's own. Rejects (leaving nothing running) otherwise.
+   * Starts guard and gobgpd; resolves once gobgpd's API accepts connections, the listener
+   * there is proven to be gobgpd's own, and gobgpd has applied its config (bound its BGP
+   * port). Rejects (leaving nothing running) otherwise; when gobgpd died on the way, with a
+   * GobgpdExitedWhileStarting that carries its exit and its last words.
    */
   async start(): Promise<{ target: string; pid: number }> {
     if (this.current || this.preparing) throw new Error('speaker already started');
