@@ -342,6 +342,7 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
       if (performance.now() >= until) {
         throw new Error(`gobgpd's API at ${grpcTarget(run.target)} did not accept connections within ${this.opts.startTimeout ?? 10_000} ms`);
       }
+      this.renewWhileStarting();
       await sleep(START_POLL_MS);
     }
   }
@@ -363,11 +364,21 @@ export class GuardedSpeaker extends EventEmitter<SpeakerEvents> {
         if (performance.now() >= until) {
           throw new Error(`gobgpd did not apply its config ${this.opts.run.config} within ${this.opts.startTimeout ?? 10_000} ms`);
         }
+        this.renewWhileStarting();
         await sleep(START_POLL_MS);
       }
     } finally {
       client.close();
     }
+  }
+
+  /**
+   * A slow start (a loaded machine) must not be mistaken for a stalled agent: until start()
+   * returns, gobgpd holds no paths, so nothing can outlast the agent's promise, and this loop
+   * runs on the agent's event loop, so a stalled agent still stops renewing.
+   */
+  private renewWhileStarting(): void {
+    this.renew();
   }
 
   /** Runs once per run, when the guard is gone: clean up, then tell the agent if it did not ask for it. */
