@@ -3,14 +3,15 @@
  * in one namespace originates the node's service prefixes and a longer one of each; the BIRD
  * router in another, configured with the plan's output (as printed by the real CLI) included
  * into a bird.conf that adds nothing but a router id, accepts exactly the service prefixes,
- * over IPv4 and IPv6 sessions of their own.
+ * over IPv4 and IPv6 sessions of their own, and gives them local-preference 0 while they carry
+ * GRACEFUL_SHUTDOWN (a draining node's paths, RFC 8326). The README's example is the real output.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quorateBin } from '../lab/agent-lab.js';
-import { parseRoutes, type BirdRoute } from '../lab/bird-route.js';
+import { community, parseRoutes, type BirdRoute } from '../lab/bird-route.js';
 import { startGobgpd, type GobgpdInstance } from '../lab/gobgpd.js';
 import { Lab, run } from '../lab/netns.js';
 import { labRequirements, missingPrograms } from '../lab/requirements.js';
@@ -65,6 +66,28 @@ describe('plan --format bird: the text', () => {
     expect(text.match(/import limit 1 action restart;/g)).toHaveLength(2);
     expect(text.match(/export none;/g)).toHaveLength(2);
     expect(text.match(/graceful restart off;/g)).toHaveLength(4); // and the long-lived kind
+    // RFC 8326, ahead of the exact-prefix check, which still alone decides what is accepted.
+    expect(text.match(/_in \{\n {2}if \(65535, 0\) ~ bgp_community then bgp_local_pref = 0;\n {2}if net ~ \[[^\]]*\] then accept;\n {2}reject;\n\}/g)).toHaveLength(2);
+  });
+
+  it('is what the README shows', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const command = '$ quorate plan -c agent.yaml --format bird --router-as 65000 --speaker-as 65001';
+    const lines = readme.split('\n');
+    const at = lines.findIndex((line) => line.trim() === command);
+    expect(at, `README.md has no example starting with "${command}"`).toBeGreaterThan(-1);
+    const indent = lines[at]!.indexOf('$');
+    const end = lines.findIndex((line, i) => i > at && line.trim() === '```');
+    const shown = lines.slice(at + 1, end).map((line) => line.slice(indent)).join('\n') + '\n';
+    // The agent.yaml the README means: node edge-1, one anycast service, its next hop.
+    const config = temp.write(`
+      node: { id: edge-1 }
+      cluster: { name: edge }
+      bgp: { gobgp: { address: 127.0.0.1:50051, allow-unguarded: true }, next-hop: { ipv4: 198.51.100.1 } }
+      services:
+        - { name: web, prefixes: [203.0.113.0/24], mode: anycast, checks: [{ tcp: { port: 80 } }] }
+    `, 'readme-agent.yaml');
+    expect(shown).toBe(planBird(config, ['--router-as', '65000', '--speaker-as', '65001']));
   });
 });
 
@@ -155,5 +178,37 @@ describe.skipIf(skip)('plan --format bird on a real BIRD', () => {
       expect(detail).toMatch(/Hold timer:\s+\S+\/3\b/);
       expect(detail).toMatch(/Keepalive timer:\s+\S+\/1\b/);
     }
+  }, 60_000);
+
+  it('gives the service prefixes local-preference 0 while they carry GRACEFUL_SHUTDOWN, and only then', async () => {
+    const GSHUT = community(65535, 0);
+    const sessions = [
+      { protocol: 'quorate_edge_2_v4', family: 'ipv4', prefix: SERVICE4, longer: LONGER4, nextHop: SPEAKER4 },
+      { protocol: 'quorate_edge_2_v6', family: 'ipv6', prefix: SERVICE6, longer: LONGER6, nextHop: SPEAKER6 },
+    ] as const;
+    type Session = (typeof sessions)[number];
+    /** The speaker (re-)announces a prefix, which replaces its path. */
+    const announce = async (s: Session, prefix: string, communities: string[]): Promise<void> => {
+      await speaker.cli(['global', 'rib', 'add', prefix, 'nexthop', s.nextHop, ...communities, '-a', s.family]);
+    };
+    const routeAs = (s: Session, marked: boolean): Promise<BirdRoute> => waitUntil(async () => {
+      const all = await routes(s.protocol);
+      return all.length === 1 && all[0]!.prefix.key === s.prefix && all[0]!.bgp.communities.includes(GSHUT) === marked ? all[0] : undefined;
+    }, { timeout: ms(30_000), what: `BIRD to hold ${s.prefix} ${marked ? 'with' : 'without'} GRACEFUL_SHUTDOWN on ${s.protocol}` });
+
+    for (const s of sessions) {
+      await announce(s, s.prefix, []);
+      expect((await routeAs(s, false)).bgp.localPref).toBe(100);
+      // The drain: the same exact prefix, now marked (and a marked longer one, still refused).
+      await announce(s, s.prefix, ['community', '65535:0']);
+      await announce(s, s.longer, ['community', '65535:0']);
+      expect((await routeAs(s, true)).bgp.localPref).toBe(0);
+      // Undrained before the withdrawal: back to the normal preference.
+      await announce(s, s.prefix, []);
+      expect((await routeAs(s, false)).bgp.localPref).toBe(100);
+    }
+    // Give a wrongly admitted longer prefix time to show up before looking for it.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const s of sessions) expect((await routes(s.protocol)).map((r) => r.prefix.key)).toEqual([s.prefix]);
   }, 60_000);
 });

@@ -1,7 +1,9 @@
 /**
  * `quorate plan --format frr` loaded into a real FRR (issue 6, item 2): a gobgpd speaker in
  * one namespace originates the node's service prefix and a longer one; the FRR router in
- * another, configured with nothing but the plan's output, accepts exactly the service prefix.
+ * another, configured with nothing but the plan's output, accepts exactly the service prefix,
+ * and gives it local-preference 0 while it carries GRACEFUL_SHUTDOWN (a draining node's paths,
+ * RFC 8326) — which FRR does by itself for an eBGP neighbor, so the plan adds no route-map.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,12 +25,15 @@ if (skip) console.warn(`plan-frr tests skipped: ${requirements.ok ? `missing ${m
 
 const SPEAKER = '198.51.100.1';
 const ROUTER = '198.51.100.2';
+const SERVICE = '203.0.113.0/24';
+const LONGER = '203.0.113.0/25';
 const temp = new TempConfigs();
 
 describe.skipIf(skip)('plan --format frr on a real FRR', () => {
   let lab: Lab;
   let frr: FrrInstance;
   let speaker: GobgpdInstance;
+  let plan: string;
 
   beforeAll(async () => {
     const file = join(temp.dir, 'agent.yaml');
@@ -43,7 +48,8 @@ describe.skipIf(skip)('plan --format frr on a real FRR', () => {
     const { config, diagnostics } = loadAgentConfig(file, 'check');
     if (!config) throw new Error(`test config rejected: ${JSON.stringify(diagnostics)}`);
     const frrConf = join(temp.dir, 'frr.conf');
-    writeFileSync(frrConf, frrFilter(config, { routerAs: 65000, speakerAs: 65001 }));
+    plan = frrFilter(config, { routerAs: 65000, speakerAs: 65001 });
+    writeFileSync(frrConf, plan);
     lab = await Lab.build('planfrr', async (l) => {
       const spk = await l.namespace('spk');
       const rtr = await l.namespace('rtr');
@@ -63,7 +69,7 @@ describe.skipIf(skip)('plan --format frr on a real FRR', () => {
   });
 
   it('accepts the service prefix and rejects a longer one from the speaker', async () => {
-    for (const prefix of ['203.0.113.0/24', '203.0.113.0/25']) {
+    for (const prefix of [SERVICE, LONGER]) {
       await speaker.cli(['global', 'rib', 'add', prefix, 'nexthop', SPEAKER, '-a', 'ipv4']);
     }
     type Table = { routes?: Record<string, unknown> };
@@ -84,5 +90,40 @@ describe.skipIf(skip)('plan --format frr on a real FRR', () => {
     const neighbor = await frr.vtysh([`show bgp neighbors ${SPEAKER}`]);
     expect(neighbor).toMatch(/BGP state = Established/);
     expect(neighbor).toMatch(/Hold time is 3 seconds?/i);
+  }, 60_000);
+
+  it('gives the service prefix local-preference 0 while it carries GRACEFUL_SHUTDOWN, and only then', async () => {
+    // FRR 8.4 does this itself for routes from an eBGP neighbor: the plan says so, and adds nothing.
+    expect(plan).toMatch(/^! FRR itself sets local-preference 0 on such routes from an eBGP neighbor$/m);
+    expect(plan).not.toMatch(/^[^!].*(route-map \S+ in$|local-preference)/m);
+    type Path = { locPrf?: number; community?: { string?: string } };
+    const marked = (p: Path): boolean => /graceful-shutdown|65535:0/.test(p.community?.string ?? '');
+    /** The speaker (re-)announces the prefix, which replaces its path, and the router shows the result. */
+    const announce = async (prefix: string, community: string[]): Promise<void> => {
+      await speaker.cli(['global', 'rib', 'add', prefix, 'nexthop', SPEAKER, ...community, '-a', 'ipv4']);
+    };
+    const pathAs = (wantMarked: boolean): Promise<Path> => waitUntil(async () => {
+      const detail = await frr.json<{ paths?: Path[] }>(`show bgp ipv4 unicast ${SERVICE} json`);
+      return detail.paths?.length === 1 && marked(detail.paths[0]!) === wantMarked ? detail.paths[0] : undefined;
+    }, { timeout: ms(30_000), what: `FRR to hold ${SERVICE} ${wantMarked ? 'with' : 'without'} GRACEFUL_SHUTDOWN` });
+
+    await announce(SERVICE, []);
+    const plain = await pathAs(false);
+    // FRR leaves locPrf out when an eBGP neighbor's route gets the default (100).
+    expect(plain.locPrf ?? 100).toBe(100);
+
+    // The drain: the same exact prefix, now marked (and a marked longer one, still refused).
+    await announce(SERVICE, ['community', '65535:0']);
+    await announce(LONGER, ['community', '65535:0']);
+    const draining = await pathAs(true);
+    expect(draining.locPrf).toBe(0);
+
+    // Undrained before the withdrawal: back to the normal preference.
+    await announce(SERVICE, []);
+    const restored = await pathAs(false);
+    expect(restored.locPrf ?? 100).toBe(100);
+
+    const table = await frr.json<{ routes?: Record<string, unknown> }>('show ip bgp json');
+    expect(Object.keys(table.routes ?? {})).toEqual([SERVICE]);
   }, 60_000);
 });

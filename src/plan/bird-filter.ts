@@ -14,11 +14,14 @@
  *   The import limit is the one that still means something once the filter has run: a speaker
  *   that sends junk beside its own prefixes is refused route by route, not disconnected.
  * - Filters and protocols share one namespace of symbols, hence the `_in` suffix on filters.
+ * - BIRD does nothing of its own for GRACEFUL_SHUTDOWN (RFC 8326), and on eBGP it drops the
+ *   LOCAL_PREF a neighbor sends: the filter itself sets `bgp_local_pref = 0` on a route that
+ *   carries 65535:0, so a draining node's paths lose to every other node's before they go.
  * - One `protocol bgp` has one neighbor, so each family is a session of its own, with only
  *   that family's channel: the other family is not even negotiated on it.
  */
 import type { AgentConfig } from '../config/types.js';
-import { routerSessions, type RouterFilterOptions, type RouterSession } from './router-session.js';
+import { GRACEFUL_SHUTDOWN_COMMUNITY, routerSessions, type RouterFilterOptions, type RouterSession } from './router-session.js';
 
 /** BIRD 2 config text (a fragment for bird.conf). The neighbors are the node's BGP next hops. */
 export function birdFilter(config: AgentConfig, opts: RouterFilterOptions): string {
@@ -26,7 +29,8 @@ export function birdFilter(config: AgentConfig, opts: RouterFilterOptions): stri
   const out: string[] = [
     `# quorate plan --format bird: the router side of node ${config.node.id}'s BGP session (cluster ${config.cluster.name})`,
     '# exactly these prefixes, nothing more specific; at most this many; short timers, no graceful',
-    '# restart; nothing sent back. For BIRD 2: include it in bird.conf (which sets the router id).',
+    '# restart; nothing sent back; local-pref 0 while a route carries GRACEFUL_SHUTDOWN (RFC 8326).',
+    '# For BIRD 2: include it in bird.conf (which sets the router id).',
     '# The neighbor is the node\'s bgp.next-hop; a speaker that peers from another address, or is',
     '# more than one hop away (add `multihop;`), needs that line edited.',
   ];
@@ -38,11 +42,15 @@ export function birdFilter(config: AgentConfig, opts: RouterFilterOptions): stri
 
 function birdSession(session: RouterSession, name: string, config: AgentConfig, opts: RouterFilterOptions): string[] {
   const channel = `ipv${session.family}`;
+  const { asn, value } = GRACEFUL_SHUTDOWN_COMMUNITY;
   if (!session.neighbor) {
     return [`# IPv${session.family}: bgp.next-hop.${channel} is not set, so there is no session to configure`];
   }
   return [
     `filter ${name}_in {`,
+    // A drained node's route until its withdrawal: kept, but only as the last resort. Set ahead
+    // of the prefix check, which alone decides what passes (a rejected route is dropped whole).
+    `  if (${asn}, ${value}) ~ bgp_community then bgp_local_pref = 0;`,
     // One prefix per line keeps a long list reviewable in a diff.
     '  if net ~ [',
     ...session.prefixes.map((p, i) => `    ${p.key}${i < session.prefixes.length - 1 ? ',' : ''}`),

@@ -3,9 +3,16 @@
  * exactly this node's service prefixes from its speaker — each an exact match, so nothing more
  * specific and nothing else passes — with a maximum-prefix limit, keepalive 1 s / hold 3 s, no
  * graceful restart (a dead speaker's routes must go with its session), and nothing sent back.
+ *
+ * GRACEFUL_SHUTDOWN (RFC 8326) needs no line of its own in FRR: bgpd itself sets LOCAL_PREF 0
+ * on a route an eBGP neighbor sends with 65535:0, whether or not the router itself has
+ * `bgp graceful-shutdown` configured (8.4 as Debian ships it; test/plan-frr.test.ts checks it on
+ * the real daemon), and on an iBGP session the speaker sends LOCAL_PREF 0 with the community
+ * itself. A route-map setting it again would only be one more thing to review, so the output
+ * says it instead.
  */
 import type { AgentConfig } from '../config/types.js';
-import { routerSessions, type RouterFilterOptions } from './router-session.js';
+import { GRACEFUL_SHUTDOWN_COMMUNITY, routerSessions, type RouterFilterOptions } from './router-session.js';
 
 export type { RouterFilterOptions } from './router-session.js';
 
@@ -15,6 +22,7 @@ export function frrFilter(config: AgentConfig, opts: RouterFilterOptions): strin
   const out: string[] = [
     `! quorate plan --format frr: the router side of node ${config.node.id}'s BGP session (cluster ${config.cluster.name})`,
     '! exactly these prefixes, nothing more specific; at most this many; short timers, no graceful restart',
+    ...gracefulShutdownNote(opts),
   ];
   const sessions = routerSessions(config);
   for (const s of sessions.filter((s) => !s.neighbor)) out.push(`! IPv${s.family}: bgp.next-hop.ipv${s.family} is not set, so there is no session to filter`);
@@ -38,4 +46,15 @@ export function frrFilter(config: AgentConfig, opts: RouterFilterOptions): strin
   }
   if (families.some((f) => f.family === 6)) out.push(`route-map ${name}-DENY deny 10`);
   return `${out.join('\n')}\n`;
+}
+
+/** Why the output has no GRACEFUL_SHUTDOWN route-map: who lowers the local-preference on this session. */
+function gracefulShutdownNote(opts: RouterFilterOptions): string[] {
+  const { asn, value } = GRACEFUL_SHUTDOWN_COMMUNITY;
+  return [
+    `! a draining node's routes carry GRACEFUL_SHUTDOWN (${asn}:${value}, RFC 8326) until withdrawn; no route-map needed:`,
+    opts.routerAs === opts.speakerAs
+      ? '! on this iBGP session the speaker sends them with local-preference 0 itself'
+      : '! FRR itself sets local-preference 0 on such routes from an eBGP neighbor',
+  ];
 }

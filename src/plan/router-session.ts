@@ -6,6 +6,7 @@
  */
 import type { AgentConfig } from '../config/types.js';
 import type { Family, Prefix } from '../core/prefix.js';
+import { GRACEFUL_SHUTDOWN } from '../announce/desired-bgp.js';
 
 export interface RouterFilterOptions {
   /** The router's own AS. */
@@ -41,6 +42,14 @@ export function routerSessions(config: AgentConfig): RouterSession[] {
     return prefixes.length > 0 ? [{ family, prefixes, neighbor }] : [];
   });
 }
+
+/**
+ * GRACEFUL_SHUTDOWN (RFC 8326) as routers write a standard community, `65535:0`. A draining
+ * node re-announces its anycast paths with it before the withdrawal; the router's import side
+ * must lower such a path's LOCAL_PREF to 0 so traffic moves to the other nodes first. Taken
+ * apart from the agent's own constant, so the router's half matches what the agent sends.
+ */
+export const GRACEFUL_SHUTDOWN_COMMUNITY = { asn: GRACEFUL_SHUTDOWN >>> 16, value: GRACEFUL_SHUTDOWN & 0xffff } as const;
 
 /** A 4-byte AS number as BGP carries it (RFC 6793); 0 is reserved. */
 export function isAsNumber(n: number): boolean {
