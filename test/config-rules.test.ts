@@ -51,7 +51,7 @@ describe('YAML and structure', () => {
               intervall: 1s
     `);
     expect(at(diagnostics, file, 13, 9)).toEqual([`${file}:13:9: unknown key "intervall": did you mean "interval"?`]);
-    expect(at(diagnostics, file, 6, 3)).toEqual([`${file}:6:3: unknown key "allow-unguarded" (known keys here: gobgp, next-hop, communities, large-communities, reconcile-interval, call-timeout)`]);
+    expect(at(diagnostics, file, 6, 3)).toEqual([`${file}:6:3: unknown key "allow-unguarded" (known keys here: gobgp, next-hop, communities, large-communities, reconcile-interval, call-timeout, graceful-shutdown)`]);
   });
 
   it('reports an unknown top-level section and missing required sections', () => {
