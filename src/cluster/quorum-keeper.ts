@@ -122,6 +122,22 @@ export class QuorumKeeper {
     return mutuallySeen(this.opts.config.node.id, membership.seen(now), membership.peerStates(now));
   }
 
+  /**
+   * The partition the server module stands on: the counted peers whose sighting stays valid
+   * for at least one more heartbeat interval. A majority resting on a sighting about to expire
+   * — a round trip as slow as dead-after, as on a link that is healing under load — would make
+   * a lease holder drop its lease for an instant's majority, then find itself in a tie again
+   * with no lease, and withdraw (found by arp-takeover c/d: the holder lost its service on the
+   * heal). Leaving such a peer out only keeps a lease longer; voting still counts it while it
+   * is seen, and the next round trip (each refreshes this) brings it in.
+   */
+  private countedForServer(now: Millis): Set<NodeId> {
+    const membership = this.membership;
+    if (!membership) return new Set();
+    const { interval, deadAfter } = this.opts.config.cluster.heartbeat;
+    return new Set([...this.counted(now)].filter((peer) => (membership.lastSeenSend(peer) ?? -Infinity) + deadAfter - now >= interval));
+  }
+
   /** Membership may have changed: tell the server module the partition, note holders, decide again. */
   private refresh(): void {
     const now = this.now();
@@ -130,7 +146,7 @@ export class QuorumKeeper {
       // Observe first: server.update() may itself ask the agent to decide again, and that
       // decision must already know which holder released (handover.ts, clearance()).
       this.handover.observe(now, this.membership.peerStates(now));
-      this.server?.update(partitionViewOf(node, cluster.peers, this.counted(now), digestBytes(this.membership.digest)));
+      this.server?.update(partitionViewOf(node, cluster.peers, this.countedForServer(now), digestBytes(this.membership.digest)));
     } else {
       const { node } = this.opts.config;
       this.server?.update(partitionViewOf(node, [], new Set(), new Uint8Array()));
