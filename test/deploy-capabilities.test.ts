@@ -19,13 +19,13 @@
  *   fail (and na6 refuses any non-root user, which is why the kernel announces IPv6 here).
  */
 import { execFileSync } from 'node:child_process';
-import { chown, copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, chown, copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentLab, AgentProcess, EBGP, quorateBin, ROUTER_V4, SERVER_V4, SERVER_V6 } from '../lab/agent-lab.js';
 import { run, type Namespace } from '../lab/netns.js';
-import { labRequirements, missingPrograms, type LabRequirements } from '../lab/requirements.js';
+import { labRequirements, missingPrograms } from '../lab/requirements.js';
 import { waitUntil } from '../lab/wait.js';
 import { ms } from '../src/core/duration.js';
 
@@ -191,20 +191,36 @@ describe('deploy/systemd units', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The lab's needs, and one of this test's own: `nobody` must be able to read the build. */
-function agentRequirements(): LabRequirements {
-  const lab = labRequirements({ programs: { setpriv: 'util-linux', arping: 'iputils-arping', na6: 'ipv6toolkit', ss: 'iproute2' } });
-  if (!lab.ok) return lab;
-  const cli = join(REPO, 'dist', 'src', 'cli.js');
+/** Whether `nobody` can read a file (every folder above it must let it through). */
+function readableByNobody(file: string): boolean {
   try {
-    execFileSync('setpriv', [`--reuid=${UNPRIVILEGED.uid}`, `--regid=${UNPRIVILEGED.gid}`, '--clear-groups', 'test', '-r', cli], { stdio: 'pipe' });
+    execFileSync('setpriv', [`--reuid=${UNPRIVILEGED.uid}`, `--regid=${UNPRIVILEGED.gid}`, '--clear-groups', 'test', '-r', file], { stdio: 'pipe' });
+    return true;
   } catch {
-    return { ok: false, reason: `${cli} is not readable by uid ${UNPRIVILEGED.uid} (nobody): the agent under test runs as that user` };
+    return false;
   }
-  return lab;
 }
 
-const requirements = agentRequirements();
+/**
+ * The quorate that `nobody` runs: this checkout's, or — when a folder above it is private, as
+ * a fresh clone in a `mktemp -d` folder is — a copy of what the agent needs in a folder anyone
+ * may read (hard links where the file system allows: instant, and nothing to keep in step).
+ */
+async function quorateForNobody(): Promise<{ bin: string; remove(): Promise<void> }> {
+  if (readableByNobody(join(REPO, 'dist', 'src', 'cli.js'))) return { bin: quorateBin(), remove: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'quorate-nobody-'));
+  await chmod(dir, 0o755);
+  for (const part of ['package.json', 'bin', 'dist', 'proto', 'node_modules']) {
+    try {
+      execFileSync('cp', ['-al', join(REPO, part), dir], { stdio: 'pipe' });
+    } catch {
+      execFileSync('cp', ['-a', join(REPO, part), dir], { stdio: 'pipe' });
+    }
+  }
+  return { bin: join(dir, 'bin', 'quorate'), remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+const requirements = labRequirements({ programs: { setpriv: 'util-linux', arping: 'iputils-arping', na6: 'ipv6toolkit', ss: 'iproute2' } });
 if (!requirements.ok) console.warn(`deploy-capabilities agent tests skipped: ${requirements.reason}`);
 
 describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, only the unit\'s capabilities', () => {
@@ -213,10 +229,11 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
   let configPath: string;
   /** The agent of the running test, stopped after it even when the test fails. */
   let current: AgentProcess | undefined;
+  let install: Awaited<ReturnType<typeof quorateForNobody>>;
 
   /** Spawns the agent in the server namespace under `asUnitWould(caps)`. */
   async function spawnAgent(caps: readonly string[]): Promise<AgentProcess> {
-    const proc = await lab.server.spawn('agent', asUnitWould(caps)[0]!, [...asUnitWould(caps).slice(1), process.execPath, quorateBin(), 'agent', '--config', configPath]);
+    const proc = await lab.server.spawn('agent', asUnitWould(caps)[0]!, [...asUnitWould(caps).slice(1), process.execPath, install.bin, 'agent', '--config', configPath]);
     current = new AgentProcess(proc);
     return current;
   }
@@ -267,6 +284,7 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
 
   beforeAll(async () => {
     unitCaps = capabilityList(serviceSection(await readFile(AGENT_UNIT, 'utf8')), 'AmbientCapabilities');
+    install = await quorateForNobody();
     lab = await AgentLab.create({ tag: 'deploy', speaker: 'run' });
     const base = lab.baseConfig();
     const webService = (base.services as Record<string, unknown>[])[0]!;
@@ -303,6 +321,7 @@ describe.skipIf(!requirements.ok)('the agent as the unit runs it: user nobody, o
 
   afterAll(async () => {
     await lab?.teardown();
+    await install?.remove();
   });
 
   it('runs with exactly those capabilities: gobgpd on port 179 and the prefix at BIRD, the ARP addresses on eth0 and in the router\'s neighbour cache; SIGTERM leaves nothing', async () => {
