@@ -45,6 +45,26 @@ describe('gobgpd config lint', () => {
     ]);
   });
 
+  it('with a quorum lease, the hold time it suggests is no longer than the lease (never under 3 s), so the two warnings agree', () => {
+    copyFileSync(join(FIXTURES, 'gobgpd-unsafe.toml'), join(temp.dir, 'gobgpd-unsafe.toml'));
+    const withLease = (lease: string) => lines(loadAgentConfig(temp.write(`
+      node: { id: a-1 }
+      cluster:
+        name: c
+        listen: 192.0.2.1:7480
+        peers: [{ id: b-1, address: "198.51.100.1:7480" }]
+        quorum: [{ voting: {} }, { server: { address: "203.0.113.250:7481", lease: ${lease} } }]
+      tls: { insecure: true }
+      bgp:
+        gobgp: { run: { config: gobgpd-unsafe.toml } }
+        next-hop: { ipv4: 192.0.2.1 }
+      services: [{ name: web, prefixes: [203.0.113.80/32], mode: exclusive, checks: [{ tcp: { port: 80 } }] }]
+    `), 'check').diagnostics).filter((l) => l.includes('hold time 30 s'));
+    expect(withLease('4s')).toEqual([expect.stringContaining('set [peer-groups.timers.config] hold-time = 4 and keepalive-interval = 1')]);
+    expect(withLease('2s')).toEqual([expect.stringContaining('hold-time = 3 and keepalive-interval = 1')]);
+    expect(withLease('20s')).toEqual([expect.stringContaining('hold-time = 9 and keepalive-interval = 3')]);
+  });
+
   it('has nothing to say about a safe gobgpd config', () => {
     const { diagnostics } = agentWith('gobgpd-safe.toml');
     expect(lines(diagnostics)).toEqual([]);

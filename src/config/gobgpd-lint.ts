@@ -177,7 +177,7 @@ function readGobgpdToml(file: string): GobgpdToml | undefined {
  * Warnings about gobgpd's own config (`file`, reported as `displayFile`). A file that does
  * not parse is an error: gobgpd would refuse to start.
  */
-export function lintGobgpdConfig(file: string, displayFile: string, agent: { prepending?: string[] } = {}): Diagnostic[] {
+export function lintGobgpdConfig(file: string, displayFile: string, agent: { prepending?: string[]; leaseS?: number } = {}): Diagnostic[] {
   const toml = readGobgpdToml(file);
   if (!toml) return []; // A missing file is reported where the agent's config names it.
   const at = (line: number, severity: 'error' | 'warning', message: string, col = 1): Diagnostic =>
@@ -186,6 +186,9 @@ export function lintGobgpdConfig(file: string, displayFile: string, agent: { pre
   const { config, lines } = toml;
   const out: Diagnostic[] = [];
   const warn = (path: (string | number)[], message: string) => out.push(at(lines.lineOf(path), 'warning', message));
+  // The hold time to suggest: short enough that a dead host's routes go in seconds, and, with a
+  // quorum lease, no longer than the lease (the rule in rules.ts), but never under BGP's 3 s.
+  const suggested = Math.max(MIN_HOLD_TIME_S, Math.min(MAX_HOLD_TIME_S, Math.floor(agent.leaseS ?? MAX_HOLD_TIME_S)));
 
   if (get(config, 'global', 'config', 'as') === undefined || get(config, 'global', 'config', 'router-id') === undefined) {
     warn(['global', 'config'], 'gobgpd needs [global.config] with "as" and "router-id"; it will not start without them');
@@ -207,7 +210,7 @@ export function lintGobgpdConfig(file: string, displayFile: string, agent: { pre
     groupHold.set(name, get(group, 'timers', 'config', 'hold-time'));
     gracefulRestartWarnings(group, ['peer-groups', g], `peer group ${name}`, warn);
     const hold = get(group, 'timers', 'config', 'hold-time');
-    if (hold !== undefined) holdTimeWarning(hold, ['peer-groups', g, 'timers', 'config', 'hold-time'], `peer group ${name}`, '[peer-groups.timers.config]', warn);
+    if (hold !== undefined) holdTimeWarning(suggested, hold, ['peer-groups', g, 'timers', 'config', 'hold-time'], `peer group ${name}`, '[peer-groups.timers.config]', warn);
   });
 
   neighbors.forEach((neighbor, n) => {
@@ -216,10 +219,10 @@ export function lintGobgpdConfig(file: string, displayFile: string, agent: { pre
     const own = get(neighbor, 'timers', 'config', 'hold-time');
     const group = get(neighbor, 'config', 'peer-group');
     if (own !== undefined) {
-      holdTimeWarning(own, ['neighbors', n, 'timers', 'config', 'hold-time'], name, '[neighbors.timers.config]', warn);
+      holdTimeWarning(suggested, own, ['neighbors', n, 'timers', 'config', 'hold-time'], name, '[neighbors.timers.config]', warn);
     } else if (typeof group !== 'string' || groupHold.get(group) === undefined) {
       // A peer group's own hold time, if any, is reported at the peer group.
-      holdTimeWarning(undefined, ['neighbors', n], name, '[neighbors.timers.config]', warn);
+      holdTimeWarning(suggested, undefined, ['neighbors', n], name, '[neighbors.timers.config]', warn);
     }
   });
 
@@ -236,7 +239,7 @@ export function lintGobgpdConfig(file: string, displayFile: string, agent: { pre
   dynamic.forEach((d, k) => {
     const group = get(d, 'config', 'peer-group');
     if (typeof group === 'string' && groupHold.get(group) === undefined) {
-      holdTimeWarning(undefined, ['dynamic-neighbors', k], `dynamic neighbors ${String(get(d, 'config', 'prefix') ?? '')} (peer group ${group})`.trim(), '[peer-groups.timers.config]', warn);
+      holdTimeWarning(suggested, undefined, ['dynamic-neighbors', k], `dynamic neighbors ${String(get(d, 'config', 'prefix') ?? '')} (peer group ${group})`.trim(), '[peer-groups.timers.config]', warn);
     }
   });
   return out;
@@ -256,8 +259,8 @@ function gracefulRestartWarnings(entry: Table, base: (string | number)[], name: 
   });
 }
 
-function holdTimeWarning(hold: unknown, path: (string | number)[], name: string, table: string, warn: Warn): void {
-  const fix = `set ${table} hold-time = ${MAX_HOLD_TIME_S} and keepalive-interval = ${MAX_HOLD_TIME_S / 3}`;
+function holdTimeWarning(suggested: number, hold: unknown, path: (string | number)[], name: string, table: string, warn: Warn): void {
+  const fix = `set ${table} hold-time = ${suggested} and keepalive-interval = ${Math.max(1, Math.floor(suggested / 3))}`;
   if (hold === undefined) {
     warn(path, `${name}: hold time unset, so gobgpd uses ${GOBGPD_DEFAULT_HOLD_TIME_S} s: if this host dies without closing the session, the router keeps sending traffic to it for up to ${GOBGPD_DEFAULT_HOLD_TIME_S} s; ${fix}`);
   } else if (typeof hold === 'number' && hold === 0) {

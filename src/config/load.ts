@@ -67,7 +67,9 @@ export function loadAgentConfig(file: string, mode: Mode): LoadResult<AgentConfi
   const gobgpdConfig = parts.bgp?.gobgp.run?.config;
   if (gobgpdConfig) {
     const prepending = parts.services.filter((s) => s && s.bgp.asPathPrepend > 0).map((s) => s!.name);
-    diagnostics.push(...lintGobgpdConfig(gobgpdConfig, displayPath(file, gobgpdConfig), { prepending }));
+    const lease = parts.cluster?.quorum.find((q) => q.kind === 'server');
+    const leaseS = lease?.kind === 'server' ? lease.lease / 1000 : undefined;
+    diagnostics.push(...lintGobgpdConfig(gobgpdConfig, displayPath(file, gobgpdConfig), { prepending, ...(leaseS !== undefined ? { leaseS } : {}) }));
   }
   sortDiagnostics(diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics };
