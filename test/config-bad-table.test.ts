@@ -299,6 +299,10 @@ const AGENT_CASES: BadCase[] = [
     yaml: agent(web, 'notify: { command: [/bin/true], timeout: 0s }\n'), at: [1, 42], severity: 'error', says: 'must be longer than 0ms',
   },
   {
+    name: 'a notify program that does not exist',
+    yaml: agent(web, 'notify: { command: [/nonexistent/quorate-notify] }\n'), at: [1, 21], severity: 'warning', says: '/nonexistent/quorate-notify does not exist',
+  },
+  {
     name: 'an empty maintenance-dir',
     yaml: agent(web, 'maintenance-dir: ""\n'), at: [1, 18], severity: 'error', says: 'must not be empty',
   },

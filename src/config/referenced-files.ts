@@ -1,5 +1,5 @@
 /**
- * Files the config names (certificates, gobgpd's config, check programs). `quorate check`
+ * Files the config names (certificates, gobgpd's config, check and notify programs). `quorate check`
  * often runs where they are not deployed yet (a CI job, a reviewer's laptop), so a missing
  * file is a warning there; an agent about to start needs them, so there it is an error.
  */
@@ -36,6 +36,8 @@ export function agentFileReferences(parts: AgentParts): FileReference[] {
       if (program && isAbsolute(program)) refs.push({ path: ['services', i, 'checks', k, 'exec', 'command', 0], file: program, executable: true });
     });
   });
+  const notify = parts.notify?.command[0];
+  if (notify && isAbsolute(notify)) refs.push({ path: ['notify', 'command', 0], file: notify, executable: true });
   return refs;
 }
 
