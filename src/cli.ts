@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { formatDiagnostic, loadAgentConfig, loadServerConfig, type Diagnostic } from './config/load.js';
+import { detectConfigKind, formatDiagnostic, loadAgentConfig, loadServerConfig, type Diagnostic } from './config/load.js';
+import { formatQuorumServerStatus, type QuorumServerStatusReport } from './quorum-server/status.js';
 import { startQuorumServer } from './quorum-server/command.js';
 import { checkConfigFile } from './config/check.js';
 import { createLogger } from './observe/logger.js';
@@ -144,10 +145,14 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('status')
-    .description('print what the running agent sees and decided: services, checks, quorum, peers, BGP sessions, held addresses')
-    .option('-c, --config <file>', 'the agent config (YAML): finds the agent by its state-dir control socket or status.listen', DEFAULT_AGENT_CONFIG)
+    .description('print what the running agent sees and decided: services, checks, quorum, peers, BGP sessions, held addresses (with a quorum server\'s config: its leases)')
+    .option('-c, --config <file>', 'the agent config (YAML): finds the agent by its state-dir control socket or status.listen; or a quorum server\'s config (its status.listen)', DEFAULT_AGENT_CONFIG)
     .option('--json', 'print the agent\'s /status JSON as is')
     .action(async (opts: { config: string; json?: boolean }) => {
+      if (detectConfigKind(opts.config) === 'server') {
+        await quorumServerStatusCommand(opts.config, opts.json === true);
+        return;
+      }
       const config = loadForControl(opts.config);
       if (!config) return;
       const answer = await askAgent(config, 'GET', '/status');
@@ -219,6 +224,28 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 const DEFAULT_AGENT_CONFIG = '/etc/quorate/agent.yaml';
+
+/** `quorate status -c server.yaml`: the quorum server's leases, from its status.listen. */
+async function quorumServerStatusCommand(file: string, json: boolean): Promise<void> {
+  const { config, diagnostics } = loadServerConfig(file, 'check');
+  if (report(diagnostics.filter((d) => d.severity === 'error')) || !config) {
+    process.exitCode = 1;
+    return;
+  }
+  if (!config.status) {
+    console.error(`quorate status: ${file} has no status.listen: the quorum server answers no status API`);
+    process.exitCode = 1;
+    return;
+  }
+  const listen = `${config.status.listen.host.includes(':') ? `[${config.status.listen.host}]` : config.status.listen.host}:${config.status.listen.port}`;
+  const answer = await fetch(`http://${listen}/status`, { signal: AbortSignal.timeout(5000) }).then(async (r) => (r.ok ? r.text() : undefined), () => undefined);
+  if (answer === undefined) {
+    console.error(`quorate status: no quorum server answers on ${listen}`);
+    process.exitCode = 3;
+    return;
+  }
+  process.stdout.write(json ? answer : formatQuorumServerStatus(JSON.parse(answer) as QuorumServerStatusReport, listen));
+}
 
 /** The config of the agent to talk to; errors are printed and set the exit code. */
 function loadForControl(file: string): AgentConfig | undefined {

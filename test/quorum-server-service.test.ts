@@ -21,6 +21,9 @@ import { takeoverGap } from '../src/quorum-server/takeover-gap.js';
 import { startQuorumServer } from '../src/quorum-server/command.js';
 import type { QuorumServerStatusReport } from '../src/quorum-server/status.js';
 import { createServer, type AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { quorateBin } from '../lab/agent-lab.js';
 
 const LEASE_MAX = ms(2000);
 const SETTLE = ms(300);
@@ -305,5 +308,14 @@ describe('the quorum server\'s status API', () => {
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^quorate_quorum_server_grants_total\{kind="new"\} 1$/m);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/drain/payments`, { method: 'POST' })).status).toBe(404);
+
+    // `quorate status -c server.yaml` reads the same through the file's status.listen.
+    const yaml = join(dir, 'status-server.yaml');
+    writeFileSync(yaml, `listen: 127.0.0.1:7481\ntls: { insecure: true }\nstatus: { listen: 127.0.0.1:${statusPort} }\nstate-file: ${join(dir, 'unused.json')}\n`);
+    // Not spawnSync: this process serves the status API the command asks.
+    const printed = await promisify(execFile)(process.execPath, [quorateBin(), 'status', '-c', yaml], { encoding: 'utf8' });
+    expect(printed.stdout).toMatch(new RegExp(`^quorum server 127\\.0\\.0\\.1:${statusPort}, lease\\.max 2s, at `, 'm'));
+    expect(printed.stdout).toMatch(/^CLUSTER +PARTITION +VOTES +GRANTED TO +LEASE LEFT$/m);
+    expect(printed.stdout).toMatch(/^payments +ny-1 +1 +ny-1 +ny-1 \d\.\ds$/m);
   });
 });

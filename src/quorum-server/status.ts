@@ -35,3 +35,21 @@ export function quorumServerStatus(config: ServerConfig, table: LeaseTable, now:
     })),
   };
 }
+
+/** `quorate status -c server.yaml`: the leases as a table. */
+export function formatQuorumServerStatus(s: QuorumServerStatusReport, listen: string): string {
+  const lines = [`quorum server ${listen}, lease.max ${s.leaseMaxMs / 1000}s, at ${s.time}`];
+  if (s.grantsBlockedForMs > 0) lines.push(`restarted without a usable state file: no grant for another ${(s.grantsBlockedForMs / 1000).toFixed(1)}s`);
+  lines.push('');
+  if (s.clusters.length === 0) {
+    lines.push('no cluster holds or held a lease since this server started');
+    return `${lines.join('\n')}\n`;
+  }
+  const rows = [['CLUSTER', 'PARTITION', 'VOTES', 'GRANTED TO', 'LEASE LEFT'], ...s.clusters.map((c) => [
+    c.cluster, c.partition.join(','), String(c.votes), c.grantedTo,
+    c.leases.map((l) => `${l.node} ${l.remainingMs > 0 ? `${(l.remainingMs / 1000).toFixed(1)}s` : 'ended'}`).join(', ') || 'ended',
+  ])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  lines.push(...rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')));
+  return `${lines.join('\n')}\n`;
+}
