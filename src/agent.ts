@@ -28,7 +28,7 @@ import { TakeoverProbes } from './arp/takeover-probes.js';
 import { ownWithdrawBound } from './cluster/withdraw-bound.js';
 import { GuardedSpeaker } from './speaker/speaker.js';
 import { AgentMetrics } from './observe/metrics.js';
-import { controlSocketPath, startStatusServer } from './observe/status-server.js';
+import { controlSocketPath, startStatusServer, type DrainAnswer } from './observe/status-server.js';
 import type { AgentStatusReport, ServiceReport } from './observe/status-report.js';
 import { MaintenanceFiles } from './drain/maintenance-files.js';
 import type { PeerInfo } from './gobgp/peer.js';
@@ -320,16 +320,34 @@ export class Agent {
 
   /**
    * Drains or undrains a service (`all`: every one) by its maintenance file, then decides at
-   * once. False when no such service is configured.
+   * once. Says, per service, which other nodes serve it now or (exclusive) take it over, so
+   * the operator knows whether the drain left it served; undefined for an unknown service.
    */
-  async setDrained(service: string, drained: boolean, by = 'the operator'): Promise<boolean> {
+  async setDrained(service: string, drained: boolean, by = 'the operator'): Promise<DrainAnswer[] | undefined> {
     const names = service === 'all' ? this.config.services.map((s) => s.name) : this.config.services.filter((s) => s.name === service).map((s) => s.name);
-    if (names.length === 0) return false;
+    if (names.length === 0) return undefined;
     const before = new Set(this.maintenance.drained());
     const after = await this.maintenance.set(names, drained, by);
     this.logDrainChanges(after, `by ${by}`, before);
     this.recompute(drained ? 'drain' : 'undrain');
-    return true;
+    return names.map((name) => ({ service: name, drained, elsewhere: this.servedElsewhere(name) }));
+  }
+
+  /**
+   * The other nodes that serve `service` now, as this node sees them: for an exclusive service
+   * not held by a peer, the eligible peer placement would give it to (it takes it once this
+   * node's release reaches it).
+   */
+  private servedElsewhere(name: ServiceName): string[] {
+    const peers = this.keeper.peerViews(monotonicNow());
+    const holders = peers.filter((p) => p.services.get(name)?.holding).map((p) => p.id);
+    const service = this.config.services.find((s) => s.name === name);
+    if (holders.length > 0 || service?.mode !== 'exclusive' || !this.quorum?.quorate) return holders;
+    const eligible = peers
+      .map((p) => ({ id: p.id, view: p.services.get(name) }))
+      .filter((p) => p.view && p.view.healthy && !p.view.drained && p.view.announceable)
+      .sort((a, b) => b.view!.priority - a.view!.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return eligible.slice(0, 1).map((p) => p.id);
   }
 
   private lastDrained: ReadonlySet<ServiceName> = new Set();

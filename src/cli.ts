@@ -12,6 +12,7 @@ import { runCertsCommand } from './tls/certs-command.js';
 import { formatPlanTable, planFor } from './plan/plan.js';
 import { speakerAs } from './plan/speaker-as.js';
 import { askAgent } from './observe/status-client.js';
+import type { DrainAnswer } from './observe/status-server.js';
 import { formatStatus, type AgentStatusReport } from './observe/status-report.js';
 import { MaintenanceFiles } from './drain/maintenance-files.js';
 import type { AgentConfig } from './config/types.js';
@@ -182,8 +183,15 @@ export async function main(argv: string[]): Promise<void> {
         }
         const answer = await askAgent(config, 'POST', `/${name}/${encodeURIComponent(service)}`);
         if (answer) {
-          if (answer.code === 200) console.log(`${service}: ${drain ? 'drained' : 'undrained'} (agent on ${answer.via})`);
-          else {
+          if (answer.code === 200) {
+            for (const a of (JSON.parse(answer.body) as { services: DrainAnswer[] }).services) {
+              const exclusive = config.services.find((s) => s.name === a.service)?.mode === 'exclusive';
+              const where = !drain ? '' : a.elsewhere.length === 0
+                ? '; no other node serves it now'
+                : exclusive ? `; ${a.elsewhere.join(', ')} takes it over` : `; still served by ${a.elsewhere.join(', ')}`;
+              console.log(`${a.service}: ${drain ? 'drained' : 'undrained'} (agent on ${answer.via})${where}`);
+            }
+          } else {
             console.error(`quorate ${name}: the agent refused (${answer.code}): ${answer.body.trim()}`);
             process.exitCode = 1;
           }

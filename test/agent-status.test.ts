@@ -95,7 +95,8 @@ describe.skipIf(!requirements.ok)('agent status API and operator commands', () =
   it('`quorate drain web` withdraws it at BIRD by a maintenance file that survives a restart; `undrain` brings it back', async () => {
     const drained = await cli('drain', 'web');
     expect(drained.code, drained.stderr).toBe(0);
-    expect(drained.stdout).toMatch(/^web: drained \(agent on .*control\.sock\)$/m);
+    // A single node: nobody else serves web now, and the command says so.
+    expect(drained.stdout).toMatch(/^web: drained \(agent on .*control\.sock\); no other node serves it now$/m);
     await lab.waitRoutes(V4, 0);
     expect(await lab.routes(OTHER_V4)).toHaveLength(1); // the other service stays
     await agent.waitForLog(/^withdrawing web: drained by the operator$/);

@@ -82,7 +82,7 @@ describe.skipIf(!requirements.ok)('exclusive placement between two sites, seen f
     const cli = (command: string) => lab.sites.ny.ns.exec(process.execPath, [quorateBin(), command, 'db', '--config', config]);
     const from = sampler.mark();
     const drainedAt = Date.now();
-    expect((await cli('drain')).stdout).toMatch(/^db: drained/m);
+    expect((await cli('drain')).stdout).toMatch(/^db: drained \(agent on .*\); nj-1 takes it over$/m);
     const njThere = await sampler.waitFor(DB, ['nj'], from, ms(30_000));
     const nyGone = sampler.samples.slice(from).find((s) => !s.announcers.get(DB)?.has('ny'))!;
     console.info(`drain: NY's db gone ${nyGone.at - drainedAt} ms after the command, NJ's there ${njThere.at - drainedAt} ms after`);

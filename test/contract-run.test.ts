@@ -190,7 +190,7 @@ describe.skipIf(!requirements.ok)('the contract files agent.yaml and server.yaml
   it('`quorate drain payments-api` withdraws it at BIRD; `undrain` brings it back', async () => {
     const drained = await lab.operator('ny', 'drain', 'payments-api');
     expect(drained.code, drained.stderr).toBe(0);
-    expect(drained.stdout).toMatch(/^payments-api: drained \(agent on .*\)$/m);
+    expect(drained.stdout).toMatch(/^payments-api: drained \(agent on .*\); no other node serves it now$/m);
     await lab.waitRoutes(PAYMENTS_V4, 0);
     await lab.waitRoutes(PAYMENTS_V6, 0);
     expect(await lab.routes(DNS_V4)).toHaveLength(2);

@@ -19,8 +19,16 @@ export const controlSocketPath = (stateDir: string): string => join(stateDir, 'c
 export interface StatusSource {
   status(): unknown;
   registry: Registry;
-  /** Resolves false when the service is unknown. Absent (the quorum server): no drain endpoints. */
-  setDrained?(service: string, drained: boolean, by: string): Promise<boolean>;
+  /** Resolves undefined when the service is unknown. Absent (the quorum server): no drain endpoints. */
+  setDrained?(service: string, drained: boolean, by: string): Promise<DrainAnswer[] | undefined>;
+}
+
+/** What a drain or undrain did to one service. */
+export interface DrainAnswer {
+  service: string;
+  drained: boolean;
+  /** Other nodes that serve it now, or (exclusive) take it over from this one. */
+  elsewhere: string[];
 }
 
 export type StatusListen = { tcp: HostPort } | { socket: string };
@@ -59,7 +67,7 @@ function handler(source: StatusSource, local: boolean) {
       const drained = drain[1] === 'drain';
       const by = local ? 'the control socket' : `the status API (${req.socket.remoteAddress})`;
       source.setDrained(service, drained, by).then(
-        (known) => (known ? send(200, { service, drained }) : send(404, { error: `no service "${service}"` })),
+        (answers) => (answers ? send(200, { services: answers }) : send(404, { error: `no service "${service}"` })),
         (err: unknown) => send(500, { error: `could not ${drain[1]} ${service}: ${String(err)}` }),
       );
       return;
