@@ -10,7 +10,7 @@ import type { AgentConfig, Method } from './config/types.js';
 import { formatDuration, ms, type Millis } from './core/duration.js';
 import type { ServiceName } from './core/ids.js';
 import type { Prefix, PrefixKey } from './core/prefix.js';
-import { decide, type ServiceDecision } from './decide.js';
+import { decide, successor, type ServiceDecision } from './decide.js';
 import type { QuorumVerdict } from './cluster/quorum-chain.js';
 import { QuorumKeeper } from './cluster/quorum-keeper.js';
 import { WITHDRAW_MARGIN } from './cluster/lease.js';
@@ -343,11 +343,8 @@ export class Agent {
     const holders = peers.filter((p) => p.services.get(name)?.holding).map((p) => p.id);
     const service = this.config.services.find((s) => s.name === name);
     if (holders.length > 0 || service?.mode !== 'exclusive' || !this.quorum?.quorate) return holders;
-    const eligible = peers
-      .map((p) => ({ id: p.id, view: p.services.get(name) }))
-      .filter((p) => p.view && p.view.healthy && !p.view.drained && p.view.announceable)
-      .sort((a, b) => b.view!.priority - a.view!.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return eligible.slice(0, 1).map((p) => p.id);
+    const next = successor(peers, service);
+    return next ? [next] : [];
   }
 
   private lastDrained: ReadonlySet<ServiceName> = new Set();

@@ -125,19 +125,32 @@ function decideService(input: DecideInput, service: ServiceConfig): ServiceDecis
  * current holder that is still eligible keeps it even against a higher priority.
  */
 export function exclusiveWinner(input: DecideInput, service: ServiceConfig): NodeId {
-  const candidates: { id: NodeId; priority: number; holding: boolean }[] = [
-    { id: input.self, priority: service.priority, holding: input.holding?.has(service.name) ?? false },
-  ];
-  for (const peer of input.peers) {
-    const view = peer.services.get(service.name);
-    if (view && view.healthy && !view.drained && view.announceable) {
-      candidates.push({ id: peer.id, priority: view.priority, holding: view.holding });
-    }
-  }
-  if (!service.preempt) {
+  const self: Candidate = { id: input.self, priority: service.priority, holding: input.holding?.has(service.name) ?? false };
+  return placement([self, ...eligiblePeers(input.peers, service.name)], service.preempt)!;
+}
+
+/**
+ * Where an exclusive service goes once this node steps aside (a drain): the same placement,
+ * among the eligible peers alone. Undefined when no peer can take it.
+ */
+export function successor(peers: readonly PeerView[], service: ServiceConfig): NodeId | undefined {
+  return placement(eligiblePeers(peers, service.name), service.preempt);
+}
+
+interface Candidate { id: NodeId; priority: number; holding: boolean }
+
+function eligiblePeers(peers: readonly PeerView[], name: ServiceName): Candidate[] {
+  return peers.flatMap((peer) => {
+    const view = peer.services.get(name);
+    return view && view.healthy && !view.drained && view.announceable ? [{ id: peer.id, priority: view.priority, holding: view.holding }] : [];
+  });
+}
+
+function placement(candidates: readonly Candidate[], preempt: boolean): NodeId | undefined {
+  if (!preempt) {
     const holder = candidates.find((c) => c.holding);
     if (holder) return holder.id;
   }
-  candidates.sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return candidates[0]!.id;
+  const sorted = [...candidates].sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return sorted[0]?.id;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decide, type DecideInput, type PeerView, type PeerServiceView } from '../src/decide.js';
+import { decide, successor, type DecideInput, type PeerView, type PeerServiceView } from '../src/decide.js';
 import { runQuorumChain } from '../src/cluster/quorum-chain.js';
 import { votingVerdict } from '../src/cluster/voting.js';
 import { ms } from '../src/core/duration.js';
@@ -86,6 +86,13 @@ describe('decide', () => {
   const peer = (id: string, view: Partial<PeerServiceView>): PeerView => ({
     id: nodeId(id),
     services: new Map([[serviceName('db'), { healthy: true, drained: false, announceable: true, priority: 100, holding: false, ...view }]]),
+  });
+
+  it('a drained holder\'s successor is the placement among the eligible peers alone', () => {
+    const svc = service('db', { mode: 'exclusive' });
+    expect(successor([peer('c', { priority: 200 }), peer('b', { priority: 200 }), peer('a', { priority: 300, drained: true })], svc)).toBe('b');
+    expect(successor([peer('c', { priority: 100, holding: true }), peer('b', { priority: 200 })], service('db', { mode: 'exclusive', preempt: false }))).toBe('c');
+    expect(successor([peer('a', { healthy: false }), peer('b', { announceable: false })], svc)).toBeUndefined();
   });
 
   it('places an exclusive service on the highest priority, then the lowest node id', () => {
