@@ -11,19 +11,21 @@
  */
 import type { HostCommands } from './host-commands.js';
 
-/** The kernel announces an IPv6 address added on `iface` (both sysctls set for it, or for all). */
+/**
+ * The kernel announces an IPv6 address added on `iface` (both sysctls set for it, or for all).
+ * Read on each takeover, before the address is added: one `cat` of the four files, not four.
+ */
 export async function kernelAnnouncesIpv6(cmd: HostCommands, iface: string): Promise<boolean> {
-  const read = async (name: string, scope: string): Promise<number | undefined> => {
-    const result = await cmd.run(['cat', `/proc/sys/net/ipv6/conf/${scope}/${name}`]);
-    const value = Number(result.stdout.trim());
-    return result.code === 0 && Number.isInteger(value) ? value : undefined;
-  };
-  const [notify, notifyAll, acceptDad, acceptDadAll] = await Promise.all([
-    read('ndisc_notify', iface), read('ndisc_notify', 'all'), read('accept_dad', iface), read('accept_dad', 'all'),
-  ]);
+  const files = [['ndisc_notify', iface], ['ndisc_notify', 'all'], ['accept_dad', iface], ['accept_dad', 'all']]
+    .map(([name, scope]) => `/proc/sys/net/ipv6/conf/${scope}/${name}`);
+  const result = await cmd.run(['cat', ...files]);
+  const values = result.stdout.trim().split('\n').map(Number);
+  // A missing interface (or a value that is not a number) means: the kernel will not announce.
+  if (result.code !== 0 || values.length !== 4 || !values.every(Number.isInteger)) return false;
+  const [notify, notifyAll, acceptDad, acceptDadAll] = values as [number, number, number, number];
   // DAD is skipped only when both the interface's and `all`'s accept_dad are off (measured:
   // all = 1 keeps a new address tentative, unusable, for a second).
-  return ((notify ?? 0) > 0 || (notifyAll ?? 0) > 0) && acceptDad === 0 && acceptDadAll === 0;
+  return (notify > 0 || notifyAll > 0) && acceptDad === 0 && acceptDadAll === 0;
 }
 
 /** na6 runs only as root (see above). */
