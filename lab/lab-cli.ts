@@ -20,6 +20,7 @@ import { askHolder, labLogPath, labPidPath, labSocketPath, labStateDir, type Lab
 import { routedLabRequirements } from './routed-lab-requirements.js';
 import { SHOW_FAULTS } from './show-faults.js';
 import { waitUntil } from './wait.js';
+import { isAlive } from './netns.js';
 
 const USAGE = `usage: lab up [--foreground] | down | status | fault NAME | fault list
 state dir: ${labStateDir()} (QUORATE_LAB_DIR overrides)`;
@@ -85,14 +86,6 @@ function holderPid(): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function down(): Promise<number> {
   const pid = holderPid();

@@ -312,7 +312,8 @@ async function sweepStaleNamespaces(tag: string): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, owned by another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

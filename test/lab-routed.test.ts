@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ms } from '../src/core/duration.js';
-import { listNamespaces } from '../lab/netns.js';
+import { isAlive, listNamespaces } from '../lab/netns.js';
 import { labRequirements } from '../lab/requirements.js';
 import { RoutedLab } from '../lab/routed-lab.js';
 import { waitUntil } from '../lab/wait.js';
@@ -132,12 +132,3 @@ describe.skipIf(!requirements.ok)('routed lab (namespaces, FRR, agents, quorum s
     expect([...dirs, ...frrDirs].filter((d) => existsSync(d))).toEqual([]);
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
