@@ -592,7 +592,7 @@ export class Agent {
         ...(quorum?.quorate && quorum.validUntil !== undefined ? { leaseRemainingMs: Math.max(0, Math.round(quorum.validUntil - now)) } : {}),
         trail: (quorum?.trail ?? []).map((t) => ({ module: t.module, vote: t.verdict.vote, reason: t.verdict.reason })),
         seenPeers: [...seen],
-        server: (this.keeper.status(now) as { server?: unknown }).server,
+        server: this.keeper.serverStatus(now),
       },
       peers: this.config.cluster.peers.map((p) => ({
         id: p.id,

@@ -21,7 +21,7 @@ import { digestBytes } from './membership-digest.js';
 import type { LocalNodeState, NodeState } from './membership-node-state.js';
 import { Membership } from './membership-runtime.js';
 import { runQuorumChain, type ModuleVerdict, type QuorumVerdict } from './quorum-chain.js';
-import { ServerQuorumModule } from './server-module.js';
+import { ServerQuorumModule, type ServerModuleStatus } from './server-module.js';
 import { partitionViewOf } from './server-module-view.js';
 import { votingVerdict } from './voting.js';
 import { ownWithdrawBound } from './withdraw-bound.js';
@@ -217,11 +217,9 @@ export class QuorumKeeper {
     return this.membership?.seen(now) ?? new Set();
   }
 
-  status(now: Millis = this.now()): unknown {
-    return {
-      seen: this.membership ? [...this.membership.seen(now)] : [],
-      server: this.server?.status(now),
-    };
+  /** The quorum server module's state (for the status API); undefined without one. */
+  serverStatus(now: Millis = this.now()): ServerModuleStatus | undefined {
+    return this.server?.status(now);
   }
 
   /** After everything is withdrawn: stop heartbeats, give the lease back. */
