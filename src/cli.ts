@@ -11,7 +11,7 @@ import { Agent } from './agent.js';
 import { runCertsCommand } from './tls/certs-command.js';
 import { formatPlanTable, planFor } from './plan/plan.js';
 import { speakerAs } from './plan/speaker-as.js';
-import { askAgent } from './observe/status-client.js';
+import { askAgent, askListener } from './observe/status-client.js';
 import type { DrainAnswer } from './observe/status-server.js';
 import { formatStatus, type AgentStatusReport } from './observe/status-report.js';
 import { MaintenanceFiles } from './drain/maintenance-files.js';
@@ -245,14 +245,14 @@ async function quorumServerStatusCommand(file: string, json: boolean): Promise<v
     process.exitCode = 1;
     return;
   }
-  const listen = `${config.status.listen.host.includes(':') ? `[${config.status.listen.host}]` : config.status.listen.host}:${config.status.listen.port}`;
-  const answer = await fetch(`http://${listen}/status`, { signal: AbortSignal.timeout(5000) }).then(async (r) => (r.ok ? r.text() : undefined), () => undefined);
-  if (answer === undefined) {
+  const answer = await askListener(config.status.listen, 'GET', '/status');
+  const listen = `${config.status.listen.host}:${config.status.listen.port}`;
+  if (!answer || answer.code !== 200) {
     console.error(`quorate status: no quorum server answers on ${listen}`);
     process.exitCode = 3;
     return;
   }
-  process.stdout.write(json ? answer : formatQuorumServerStatus(JSON.parse(answer) as QuorumServerStatusReport, listen));
+  process.stdout.write(json ? answer.body : formatQuorumServerStatus(JSON.parse(answer.body) as QuorumServerStatusReport, listen));
 }
 
 /** The config of the agent to talk to; errors are printed and set the exit code. */

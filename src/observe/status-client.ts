@@ -3,7 +3,7 @@
  * state folder first (it always exists, and answers drain), else `status.listen`.
  */
 import { request } from 'node:http';
-import type { AgentConfig } from '../config/types.js';
+import type { AgentConfig, HostPort } from '../config/types.js';
 import { controlSocketPath } from './status-server.js';
 
 export interface AgentAnswer { code: number; body: string; via: string }
@@ -14,8 +14,13 @@ export async function askAgent(config: AgentConfig, method: 'GET' | 'POST', path
   const bySocket = await ask({ socketPath, path, method }, socketPath);
   if (bySocket) return bySocket;
   const listen = config.status?.listen;
-  if (!listen) return undefined;
-  return ask({ host: listen.host, port: listen.port, path, method }, `http://${listen.host}:${listen.port}`);
+  return listen ? askListener(listen, method, path) : undefined;
+}
+
+/** A status API on `status.listen` (an agent's or a quorum server's); undefined when none answers. */
+export function askListener(listen: HostPort, method: 'GET' | 'POST', path: string): Promise<AgentAnswer | undefined> {
+  const shown = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
+  return ask({ host: listen.host, port: listen.port, path, method }, `http://${shown}`);
 }
 
 function ask(options: { socketPath?: string; host?: string; port?: number; path: string; method: string }, via: string): Promise<AgentAnswer | undefined> {
