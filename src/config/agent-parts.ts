@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import type { Finding } from './finding.js';
 import {
-  AGENT_DEFAULTS, AGENT_SECTIONS, REQUIRED_AGENT_SECTIONS, arpSchema, bgpSchema, clusterSchema, nodeSchema,
-  serviceSchema, servicesListSchema, stateDirSchema, statusSchema, tlsSchema,
-  maintenanceDirSchema, flapDampingSchema, notifySchema,
+  AGENT_DEFAULTS, AGENT_SECTIONS, REQUIRED_AGENT_SECTIONS, agentSectionSchemas, arpSchema, bgpSchema, clusterSchema,
+  nodeSchema, serviceSchema, servicesListSchema, statusSchema, tlsSchema, flapDampingSchema, notifySchema,
 } from './schema.js';
 import type { AgentConfig, BgpConfig, ServiceConfig } from './types.js';
 import { unknownKeyMessages } from './unknown-keys.js';
@@ -64,16 +63,17 @@ export function parseAgentParts(raw: unknown, baseDir: string): { parts: AgentPa
     return undefined;
   };
 
-  parts.node = parse(nodeSchema, 'node', doc.node);
-  parts.cluster = parse(clusterSchema, 'cluster', doc.cluster);
-  parts.tls = parse(tlsSchema(baseDir), 'tls', doc.tls);
-  parts.bgp = parse(bgpSchema(baseDir), 'bgp', doc.bgp);
-  parts.arp = parse(arpSchema, 'arp', doc.arp);
-  parts.status = parse(statusSchema, 'status', doc.status);
-  parts.stateDir = parse(stateDirSchema(baseDir), 'state-dir', doc['state-dir']);
-  parts.maintenanceDir = parse(maintenanceDirSchema(baseDir), 'maintenance-dir', doc['maintenance-dir']);
-  parts.flapDamping = parse(flapDampingSchema, 'flap-damping', doc['flap-damping']);
-  parts.notify = parse(notifySchema(baseDir), 'notify', doc.notify);
+  const sections = agentSectionSchemas(baseDir);
+  parts.node = parse(sections.node, 'node', doc.node);
+  parts.cluster = parse(sections.cluster, 'cluster', doc.cluster);
+  parts.tls = parse(sections.tls, 'tls', doc.tls);
+  parts.bgp = parse(sections.bgp, 'bgp', doc.bgp);
+  parts.arp = parse(sections.arp, 'arp', doc.arp);
+  parts.status = parse(sections.status, 'status', doc.status);
+  parts.stateDir = parse(sections['state-dir'], 'state-dir', doc['state-dir']);
+  parts.maintenanceDir = parse(sections['maintenance-dir'], 'maintenance-dir', doc['maintenance-dir']);
+  parts.flapDamping = parse(sections['flap-damping'], 'flap-damping', doc['flap-damping']);
+  parts.notify = parse(sections.notify, 'notify', doc.notify);
 
   const list = parse(servicesListSchema, 'services', doc.services);
   if (list) {

@@ -9,11 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { formatDuration, ms } from '../core/duration.js';
 import { DURATION_PATTERN } from './fields.js';
-import {
-  AGENT_SECTIONS, REQUIRED_AGENT_SECTIONS, arpSchema, bgpSchema, clusterSchema, flapDampingSchema,
-  maintenanceDirSchema, nodeSchema, notifySchema, serviceSchema, servicesListSchema, stateDirSchema,
-  statusSchema, tlsSchema,
-} from './schema.js';
+import { AGENT_SECTIONS, REQUIRED_AGENT_SECTIONS, agentSectionSchemas, serviceSchema, servicesListSchema } from './schema.js';
 import { serverSchema } from './server-schema.js';
 
 export type JsonSchema = z.core.JSONSchema.BaseSchema;
@@ -26,22 +22,10 @@ type AgentSection = (typeof AGENT_SECTIONS)[number];
  */
 const SOME_CONFIG_DIR = '/etc/quorate';
 
-/**
- * One schema per top-level key. Keyed by AGENT_SECTIONS, so a section added there without a
- * schema here is a compile error rather than a key the editor would call unknown.
- */
-function agentSectionSchemas(baseDir: string): Record<AgentSection, z.ZodType> {
+/** One schema per top-level key: the loader's sections, and the list of services. */
+function agentSectionSchemasWithServices(baseDir: string): Record<AgentSection, z.ZodType> {
   return {
-    node: nodeSchema,
-    cluster: clusterSchema,
-    tls: tlsSchema(baseDir),
-    bgp: bgpSchema(baseDir),
-    arp: arpSchema,
-    status: statusSchema,
-    'state-dir': stateDirSchema(baseDir),
-    'maintenance-dir': maintenanceDirSchema(baseDir),
-    'flap-damping': flapDampingSchema,
-    notify: notifySchema(baseDir),
+    ...agentSectionSchemas(baseDir),
     // The loader takes the list as it is and parses each service on its own (so one bad
     // service does not hide the others); for the editor it is simply a list of services.
     services: z.array(serviceSchema(baseDir)).min(1).meta(servicesListSchema.meta() ?? {}),
@@ -50,7 +34,7 @@ function agentSectionSchemas(baseDir: string): Record<AgentSection, z.ZodType> {
 
 /** The agent's file as one zod object: the loader parses it section by section, with the same schemas. */
 function agentFileSchema(baseDir: string) {
-  const schemas = agentSectionSchemas(baseDir);
+  const schemas = agentSectionSchemasWithServices(baseDir);
   const required: readonly string[] = REQUIRED_AGENT_SECTIONS;
   const shape: Record<string, z.ZodType> = {};
   for (const key of AGENT_SECTIONS) {

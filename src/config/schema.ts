@@ -395,5 +395,25 @@ export const notifySchema = (baseDir: string) => section({
 export const AGENT_SECTIONS = ['node', 'cluster', 'tls', 'bgp', 'arp', 'status', 'state-dir', 'maintenance-dir', 'flap-damping', 'notify', 'services'] as const;
 export const REQUIRED_AGENT_SECTIONS = ['node', 'cluster', 'services'] as const;
 
+/**
+ * The schema of each top-level section but `services` (which the loader parses item by item),
+ * for a file in `baseDir`: the loader (agent-parts.ts) and the JSON Schema (json-schema.ts)
+ * both take them from here, so neither can miss a section the other knows.
+ */
+export function agentSectionSchemas(baseDir: string) {
+  return {
+    node: nodeSchema,
+    cluster: clusterSchema,
+    tls: tlsSchema(baseDir),
+    bgp: bgpSchema(baseDir),
+    arp: arpSchema,
+    status: statusSchema,
+    'state-dir': stateDirSchema(baseDir),
+    'maintenance-dir': maintenanceDirSchema(baseDir),
+    'flap-damping': flapDampingSchema,
+    notify: notifySchema(baseDir),
+  } satisfies Record<Exclude<(typeof AGENT_SECTIONS)[number], 'services'>, z.ZodType>;
+}
+
 export const servicesListSchema = z.array(z.unknown()).min(1, { message: 'at least one service is required' })
   .meta({ description: 'The services this node checks and announces; names and prefixes are unique across the file.' });
